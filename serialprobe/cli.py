@@ -1,0 +1,69 @@
+"""The ``serialprobe`` command line: results on stdout, diagnostics on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from serialprobe import __version__
+from serialprobe.commands import COMMANDS
+from serialprobe.errors import SerialprobeError
+
+log = logging.getLogger("serialprobe")
+
+
+def _one_line(text: str) -> str:
+    """Fold a message onto one printable line."""
+    return " ".join(text.split())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the parser with every subcommand registered."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="log more to stderr (-vv for debug)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="serialprobe",
+        description="Find and identify cellular modems on serial ports and USB, read-only.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"serialprobe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"serialprobe.commands.{name}")
+        module.register(sub, common)
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="serialprobe: %(levelname)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``serialprobe`` CLI and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(getattr(args, "verbose", 0))
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except SerialprobeError as err:
+        print(f"serialprobe: error: {_one_line(str(err))}", file=sys.stderr)
+        log.debug("traceback", exc_info=True)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("serialprobe: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover - `serialprobe ... | head`
+        return 0
