@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 #: Subcommand modules in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("list", "usb")
