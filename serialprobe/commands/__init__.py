@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 #: Subcommand modules in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("list", "usb")
+COMMANDS: tuple[str, ...] = ("sim", "list", "usb", "listen", "scan", "probe")
