@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
-from rfscan.units import format_hz, hz_arg
+from rfscan.commands._input import add_recording_arguments
+from rfscan.units import format_hz
 
 if TYPE_CHECKING:
     from rfscan.iq import Recording
@@ -37,12 +37,7 @@ def register(
             "A stored core:sha512 is checked."
         ),
     )
-    p.add_argument("path", metavar="PATH", help="recording to describe")
-    p.add_argument(
-        "--format", dest="fmt", metavar="F", help="sample format of a raw file: cu8, cs8, cs16, cf32"
-    )
-    p.add_argument("--rate", type=hz_arg, metavar="HZ", help="sample rate of a raw file, e.g. 2.4M")
-    p.add_argument("--center", type=hz_arg, metavar="HZ", help="centre frequency of a raw file, e.g. 868M")
+    add_recording_arguments(p)
     p.add_argument("--no-hash", action="store_true", help="skip reading the whole data file for hashes")
     p.add_argument("--json", metavar="OUT", help="write the description as JSON to OUT ('-' for stdout)")
     p.set_defaults(func=run)
@@ -126,13 +121,9 @@ def run(args: argparse.Namespace) -> int:
     ) as rec:
         info = describe(rec, hashes=not args.no_hash)
     if args.json:
-        text = json.dumps(info, indent=2, default=str) + "\n"
-        if args.json == "-":
-            sys.stdout.write(text)
-        else:
-            with open(args.json, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            print(_text(info))
-    else:
+        from rfscan.report.jsonout import write_json
+
+        write_json(info, args.json)
+    if args.json != "-":
         print(_text(info))
     return 0

@@ -1,0 +1,607 @@
+"""Emitter models: burst schedules (ground truth) and unit-power complex envelopes.
+
+Every model answers two questions for its :class:`~rfscan.sim.scene.EmitterSpec`:
+
+* :meth:`EmitterModel.bursts` - which transmissions overlap a time window (absolute seconds from
+  the start of the scene), with their true RF edges; this is the ground truth.
+* :meth:`EmitterModel.envelope` - the complex envelope at arbitrary absolute times, relative to
+  :attr:`EmitterModel.ref_hz`, with unit mean power while transmitting and zero otherwise.  Only the
+  part of the spectrum inside ``lo_hz +- half_band_hz`` needs to be (and for wide carriers is)
+  synthesized.
+
+Random content (bits, QPSK symbols, LoRa symbols) is drawn from generators seeded by
+(scene seed, emitter id, burst/subframe/frame index), so any time window gives the same waveform.
+
+Timing figures: GSM frame 120/26 ms, slot 15/26 ms, normal burst 148 bits, access burst 88 bits
+(3GPP TS 45.002 / 45.004 / 45.010); LTE subframe 1 ms, slot 0.5 ms, 7 symbols, PUCCH hopping
+and PRACH format 0 (TS 36.211); NB-IoT 3.75 kHz slot 2 ms of 7 symbols (TS 36.211 10.1);
+LoRa preamble 8 up-chirps + 2 sync + 2.25 down-chirps (Semtech AN1200.22).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rfscan.sim.scene import CONTINUOUS_KINDS, LTE_BANDWIDTHS_MHZ, EmitterSpec
+from rfscan.sim.waveforms import (
+    GSM_BIT_S,
+    LTE_TS_S,
+    MulticarrierSymbols,
+    gmsk_phase,
+    interp_phase,
+    lora_phase,
+    lte_symbol_table,
+    zadoff_chu,
+)
+
+__all__ = ["GSM_FRAME_S", "GSM_SLOT_S", "Burst", "EmitterModel", "make_model"]
+
+F64 = NDArray[np.float64]
+C128 = NDArray[np.complex128]
+
+GSM_FRAME_S = 120e-3 / 26.0
+GSM_SLOT_S = GSM_FRAME_S / 8.0
+GSM_NORMAL_BITS = 148
+GSM_ACCESS_BITS = 88
+#: Training sequence code 0 (TS 45.002 table 5.2.3-1).
+_TSC0 = np.array([0, 0, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 1])
+#: Frames of the 51-multiframe whose TS0 carries the FCCH on a BCCH carrier (TS 45.002 6.3).
+_FCCH_FRAMES = frozenset({0, 10, 20, 30, 40})
+#: PSS Zadoff-Chu roots for N_ID2 = 0, 1, 2 (TS 36.211 table 6.11.1.1-1).
+_PSS_ROOTS = (25, 29, 34)
+PRACH_CP_S = 3168 * LTE_TS_S
+PRACH_SEQ_S = 24576 * LTE_TS_S
+_QPSK = np.array([1 + 1j, -1 + 1j, 1 - 1j, -1 - 1j]) / math.sqrt(2.0)
+
+
+@dataclass(frozen=True)
+class Burst:
+    """One transmission: absolute start/duration (s) and true RF edges (Hz)."""
+
+    start_s: float
+    duration_s: float
+    freq_lower_hz: float
+    freq_upper_hz: float
+    detail: str
+    index: int
+
+
+def _rng(seed: int, ident: str, *idx: int) -> np.random.Generator:
+    return np.random.default_rng(
+        [seed & 0xFFFFFFFFFFFF, zlib.crc32(ident.encode()), *[i & 0xFFFFFFFFFFFF for i in idx]]
+    )
+
+
+def _span(t: F64, a: float, b: float) -> slice:
+    """Slice of the sorted times ``t`` inside ``[a, b)``."""
+    i0, i1 = np.searchsorted(t, [a, b])
+    return slice(int(i0), int(i1))
+
+
+class EmitterModel:
+    """Base: schedule helpers shared by the kinds."""
+
+    def __init__(self, spec: EmitterSpec, seed: int) -> None:
+        self.spec = spec
+        self.seed = seed
+        self.ref_hz = spec.freq_hz
+
+    # ----- schedule
+    def sessions(self) -> list[tuple[float, float]]:
+        """(start, end) of each transmission session / packet (end may be inf)."""
+        s = self.spec
+        period = s.period_s or 0.0
+        length = self.burst_length_s()
+        if s.times_s:
+            return [(t, t + length) for t in s.times_s]
+        if s.kind in CONTINUOUS_KINDS and s.start_s == 0.0 and s.count == 1:
+            # Always on: no switch-on transient at t = 0 (filters look at negative times too).
+            return [(-math.inf, length)]
+        return [(s.start_s + i * period, s.start_s + i * period + length) for i in range(s.count)]
+
+    def burst_length_s(self) -> float:
+        return self.spec.duration_s if self.spec.duration_s is not None else math.inf
+
+    def span_hz(self) -> tuple[float, float]:
+        """Lowest and highest true RF frequency the emitter ever occupies."""
+        raise NotImplementedError
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        """Transmissions overlapping ``[t_from, t_to)`` (continuous ones clipped to the window)."""
+        raise NotImplementedError
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        """Unit-power envelope relative to :attr:`ref_hz` at absolute times ``t`` (sorted).
+
+        ``rate_hz`` tells that ``t`` is the sample grid ``n / rate_hz`` (enables exact shortcuts).
+        """
+        raise NotImplementedError
+
+    def _active_sessions(self, t_from: float, t_to: float) -> list[tuple[int, float, float]]:
+        s = self.spec
+        length = self.burst_length_s()
+        if not s.times_s and s.count > 1 and s.period_s and math.isfinite(length):
+            # Periodic repeats: only the few that can overlap the window (count may be huge).
+            i0 = max(0, math.floor((t_from - s.start_s - length) / s.period_s))
+            i1 = min(s.count - 1, math.ceil((t_to - s.start_s) / s.period_s))
+            cand = ((i, s.start_s + i * s.period_s) for i in range(i0, i1 + 1))
+            return [(i, a, a + length) for i, a in cand if a + length > t_from and a < t_to]
+        return [(i, a, b) for i, (a, b) in enumerate(self.sessions()) if b > t_from and a < t_to]
+
+
+# ------------------------------------------------------------------------------------------------ GSM
+
+
+class GsmModel(EmitterModel):
+    """GSM: uplink normal bursts on chosen timeslots, access bursts, or a continuous BCCH carrier."""
+
+    def span_hz(self) -> tuple[float, float]:
+        return self.ref_hz - 100e3, self.ref_hz + 100e3
+
+    def burst_length_s(self) -> float:
+        if self.spec.kind == "gsm_rach":
+            return GSM_ACCESS_BITS * GSM_BIT_S
+        return super().burst_length_s()
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        kind = self.spec.kind
+        out: list[Burst] = []
+        if kind == "gsm_rach":
+            for i, a, b in self._active_sessions(t_from, t_to):
+                out.append(Burst(a, b - a, lo, hi, "access burst", i))
+            return out
+        if kind == "gsm_downlink":
+            for i, a, b in self._active_sessions(t_from, t_to):
+                a2, b2 = max(a, t_from), min(b, t_to)
+                out.append(Burst(a2, b2 - a2, lo, hi, "BCCH carrier", i))
+            return out
+        dur = GSM_NORMAL_BITS * GSM_BIT_S
+        for _, a, b in self._active_sessions(t_from - GSM_FRAME_S, t_to):
+            f_first = max(math.ceil(a / GSM_FRAME_S - 1e-9), math.floor(t_from / GSM_FRAME_S) - 1)
+            f_last = min(math.ceil(b / GSM_FRAME_S - 1e-9) - 1, math.floor(t_to / GSM_FRAME_S))
+            for f in range(f_first, f_last + 1):
+                if self.spec.idle_frames and f % 26 == 25:
+                    continue
+                for ts in sorted(self.spec.timeslots):
+                    t0 = f * GSM_FRAME_S + ts * GSM_SLOT_S
+                    if t0 + dur > t_from and t0 < t_to:
+                        out.append(Burst(t0, dur, lo, hi, "normal burst", f * 8 + ts))
+        return out
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        if t.size == 0:
+            return out
+        if self.spec.kind == "gsm_downlink":
+            for _, a, b in self._active_sessions(float(t[0]), float(t[-1]) + 1e-12):
+                sel = _span(t, a, b)
+                if sel.stop > sel.start:
+                    out[sel] = self._continuous(t[sel])
+            return out
+        n_bits = GSM_ACCESS_BITS if self.spec.kind == "gsm_rach" else GSM_NORMAL_BITS
+        pad = 4
+        for burst in self.bursts(float(t[0]), float(t[-1]) + 1e-12):
+            i0 = int(np.searchsorted(t, burst.start_s - 2 * GSM_BIT_S))
+            i1 = int(np.searchsorted(t, burst.start_s + (n_bits + 2) * GSM_BIT_S))
+            if i1 <= i0:
+                continue
+            rng = _rng(self.seed, self.spec.id, burst.index)
+            bits = rng.integers(0, 2, n_bits)
+            if self.spec.kind == "gsm_uplink":
+                bits[:3] = 0
+                bits[-3:] = 0
+                bits[61:87] = _TSC0
+            diff = np.bitwise_xor(bits, np.concatenate([[1], bits[:-1]]))
+            symbols = np.concatenate([np.ones(pad), 1.0 - 2.0 * diff, np.ones(pad)])
+            phase = gmsk_phase(symbols)
+            rel_bits = (t[i0:i1] - burst.start_s) / GSM_BIT_S
+            ph = interp_phase(phase, rel_bits + pad) + rng.uniform(0, 2 * np.pi)
+            # Raised-cosine power ramps 4 bits long, half amplitude at the burst edges.
+            ramp_up = np.clip((rel_bits + 2.0) / 4.0, 0.0, 1.0)
+            ramp_dn = np.clip((n_bits + 2.0 - rel_bits) / 4.0, 0.0, 1.0)
+            amp = np.sin(0.5 * np.pi * np.minimum(ramp_up, ramp_dn)) ** 2
+            out[i0:i1] = amp * np.exp(1j * ph)
+        return out
+
+    def _continuous(self, t: F64) -> C128:
+        """Phase-continuous GMSK built from frame-sized blocks of 1250 bits.
+
+        Each frame's symbols sum to a multiple of 4 (net phase a multiple of 2 pi), so the phase
+        at time ``t`` depends only on the frame before, the current frame and the next one.
+        """
+        bits_per_frame = 1250
+        f_a = math.floor(float(t[0]) / GSM_FRAME_S) - 1
+        f_b = math.floor(float(t[-1]) / GSM_FRAME_S) + 1
+        blocks = []
+        for f in range(f_a, f_b + 1):
+            rng = _rng(self.seed, self.spec.id, f + (1 << 40))
+            sym = 1.0 - 2.0 * rng.integers(0, 2, bits_per_frame)
+            if f % 51 in _FCCH_FRAMES:
+                # Frequency correction burst in TS0: all-zero bits -> a tone at +1/(4 T) = 67.7 kHz.
+                sym[:GSM_NORMAL_BITS] = 1.0
+            if int(sym.sum()) % 4 != 0:
+                k = int(np.flatnonzero(sym > 0)[-1])
+                sym[k] = -1.0
+            blocks.append(sym)
+        # Leading zeros let the first bit's Gaussian pulse be integrated whole.
+        phase = gmsk_phase(np.concatenate([np.zeros(8), *blocks]))
+        rel_bits = (t - f_a * GSM_FRAME_S) / GSM_BIT_S + 8
+        out: C128 = np.exp(1j * interp_phase(phase, rel_bits))
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ LTE
+
+
+class LteUplinkModel(EmitterModel):
+    """PUSCH, PUCCH and LTE-M (SC-FDMA, 15 kHz, half-subcarrier shift, normal CP)."""
+
+    def __init__(self, spec: EmitterSpec, seed: int) -> None:
+        super().__init__(spec, seed)
+        self.n_rb_total = LTE_BANDWIDTHS_MHZ[spec.bandwidth_mhz]
+        self.nu0 = (-6 * self.n_rb_total + 0.5) * 15e3
+
+    def _rb_edges(self, rb: int, n: int) -> tuple[float, float]:
+        lo = self.ref_hz + (12 * rb - 6 * self.n_rb_total) * 15e3
+        return lo, lo + n * 180e3
+
+    def span_hz(self) -> tuple[float, float]:
+        if self.spec.kind == "lte_pucch":
+            return self._rb_edges(0, self.n_rb_total)
+        return self._rb_edges(self.spec.rb_start, self.spec.n_rb)
+
+    def _subframes(self, t_from: float, t_to: float) -> list[int]:
+        """Absolute 1 ms subframe indices transmitted and overlapping the window."""
+        s = self.spec
+        out: list[int] = []
+        for _, a, b in self._active_sessions(t_from, t_to):
+            sf0 = math.ceil(a / 1e-3 - 1e-9)
+            sf_end = math.ceil(b / 1e-3 - 1e-9)
+            lo = max(sf0, math.floor(t_from / 1e-3))
+            hi = min(sf_end, math.ceil(t_to / 1e-3))
+            rel = np.arange(lo - sf0, hi - sf0)
+            keep = np.isin(rel, np.array(s.subframes)) if s.subframes else rel % s.subframe_period == 0
+            out.extend(int(sf0 + r) for r in rel[keep])
+        return sorted(set(out))
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        sfs = self._subframes(t_from, t_to)
+        out: list[Burst] = []
+        if self.spec.kind == "lte_pucch":
+            lo0, hi0 = self._rb_edges(0, 1)
+            lo1, hi1 = self._rb_edges(self.n_rb_total - 1, 1)
+            for sf in sfs:
+                out.append(Burst(sf * 1e-3, 0.5e-3, lo0, hi0, "PUCCH slot 0", 2 * sf))
+                out.append(Burst(sf * 1e-3 + 0.5e-3, 0.5e-3, lo1, hi1, "PUCCH slot 1", 2 * sf + 1))
+            return out
+        lo, hi = self.span_hz()
+        name = "LTE-M PUSCH" if self.spec.kind == "ltem" else "PUSCH"
+        # Contiguous subframes form one transmission.
+        run_start: int | None = None
+        prev = -2
+        for sf in [*sfs, -10]:
+            if sf != prev + 1 or sf == -10:
+                if run_start is not None:
+                    out.append(
+                        Burst(run_start * 1e-3, (prev + 1 - run_start) * 1e-3, lo, hi, name, run_start)
+                    )
+                run_start = sf
+            prev = sf
+        return out
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        if t.size == 0:
+            return out
+        sfs = self._subframes(float(t[0]), float(t[-1]) + 1e-12)
+        if not sfs:
+            return out
+        start, useful, idx = lte_symbol_table(sfs[0] * 1e-3, (sfs[-1] + 1) * 1e-3)
+        sym_sf = (idx // 14).astype(np.int64)
+        keep = np.isin(sym_sf, np.array(sfs))
+        start, useful, sym_sf, sym_no = (
+            start[keep],
+            useful[keep],
+            sym_sf[keep],
+            (idx[keep] % 14).astype(np.int64),
+        )
+        end = useful + 2048 * LTE_TS_S
+        n_cols = 12 * self.n_rb_total
+        col_rf = self.ref_hz + self.nu0 + np.arange(n_cols) * 15e3
+        in_win = np.abs(col_rf - lo_hz) < half_band_hz
+        if self.spec.kind == "lte_pucch":
+            groups = [(0, 0), (1, self.n_rb_total - 1)]
+            m = 12
+        else:
+            groups = [(-1, self.spec.rb_start)]
+            m = 12 * self.spec.n_rb
+        for parity, rb in groups:
+            sel = np.ones(start.size, dtype=bool) if parity < 0 else (sym_no // 7) == parity
+            if not np.any(sel):
+                continue
+            n_sym = int(sel.sum())
+            data = np.empty((n_sym, m), dtype=np.complex128)
+            sub = sym_sf[sel]
+            for sf in np.unique(sub):
+                rows = np.flatnonzero(sub == sf)
+                rng = _rng(self.seed, self.spec.id, int(sf), parity + 1)
+                data[rows] = _QPSK[rng.integers(0, 4, (rows.size, m))]
+            spread = np.fft.fft(data, axis=1) / math.sqrt(m) / math.sqrt(m)
+            coef = np.zeros((n_sym, n_cols), dtype=np.complex128)
+            coef[:, 12 * rb : 12 * rb + m] = spread
+            coef[:, ~in_win] = 0.0
+            mc = MulticarrierSymbols(start[sel], useful[sel], end[sel], coef, self.nu0, 15e3)
+            out += mc.evaluate(t, rate_hz)
+        return out
+
+
+class PrachModel(EmitterModel):
+    """PRACH format 0 preamble: 839-point Zadoff-Chu at 1.25 kHz, 0.1 ms CP + 0.8 ms sequence."""
+
+    def burst_length_s(self) -> float:
+        return PRACH_CP_S + PRACH_SEQ_S
+
+    def span_hz(self) -> tuple[float, float]:
+        half = 839 * 1250.0 / 2.0
+        return self.ref_hz - half, self.ref_hz + half
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        return [
+            Burst(a, b - a, lo, hi, "PRACH preamble", i) for i, a, b in self._active_sessions(t_from, t_to)
+        ]
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        act = self._active_sessions(float(t[0]), float(t[-1]) + 1e-12) if t.size else []
+        if not act:
+            return np.zeros(t.size, dtype=np.complex128)
+        spec = np.fft.fft(zadoff_chu(self.spec.root)) / 839.0
+        nu0 = -419 * 1250.0
+        col_rf = self.ref_hz + nu0 + np.arange(839) * 1250.0
+        spec[np.abs(col_rf - lo_hz) >= half_band_hz] = 0.0
+        starts = np.array([a for _, a, _ in act])
+        mc = MulticarrierSymbols(
+            starts,
+            starts + PRACH_CP_S,
+            starts + PRACH_CP_S + PRACH_SEQ_S,
+            np.tile(spec, (len(act), 1)),
+            nu0,
+            1250.0,
+        )
+        return mc.evaluate(t, rate_hz)
+
+
+class LteDownlinkModel(EmitterModel):
+    """LTE downlink carrier (FDD, fully loaded): OFDM, QPSK on every subcarrier but the unused DC one.
+
+    Slots 0 and 10 of every 10 ms radio frame carry the PSS (Zadoff-Chu root from ``pci % 3``,
+    TS 36.211 6.11.1) in their last symbol and an SSS-like BPSK sequence (pseudo-random, not the
+    m-sequence construction) in the symbol before, on the 62 subcarriers around DC with 5 empty
+    subcarriers on each side.
+    """
+
+    def _sync(self, coef: C128, slots: NDArray[np.int64], sym_in_slot: NDArray[np.int64]) -> None:
+        c = self.n_sc // 2
+        n = np.arange(62)
+        cols = np.where(n <= 30, c - 31 + n, c - 30 + n)
+        guard = np.concatenate([np.arange(c - 36, c - 31), np.arange(c + 32, c + 37)])
+        u = _PSS_ROOTS[self.spec.pci % 3]
+        m = np.where(n <= 30, n * (n + 1), (n + 1) * (n + 2))
+        pss = np.exp(-1j * np.pi * u * m / 63)
+        sss = 1.0 - 2.0 * _rng(0, "sss", self.spec.pci).integers(0, 2, 62)
+        sync_slot = slots % 20 % 10 == 0
+        for sym_no, seq in ((6, pss), (5, sss)):
+            rows = np.flatnonzero(sync_slot & (sym_in_slot == sym_no))
+            if rows.size:
+                coef[np.ix_(rows, cols)] = seq
+                coef[np.ix_(rows, guard)] = 0.0
+
+    def __init__(self, spec: EmitterSpec, seed: int) -> None:
+        super().__init__(spec, seed)
+        self.n_rb_total = LTE_BANDWIDTHS_MHZ[spec.bandwidth_mhz]
+        self.n_sc = 12 * self.n_rb_total
+
+    def span_hz(self) -> tuple[float, float]:
+        half = (self.n_sc / 2 + 0.5) * 15e3
+        return self.ref_hz - half, self.ref_hz + half
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        out = []
+        for i, a, b in self._active_sessions(t_from, t_to):
+            a2, b2 = max(a, t_from), min(b, t_to)
+            out.append(Burst(a2, b2 - a2, lo, hi, "LTE downlink carrier", i))
+        return out
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        if t.size == 0:
+            return out
+        n_cols = self.n_sc + 1
+        nu0 = -(self.n_sc // 2) * 15e3
+        col_rf = self.ref_hz + nu0 + np.arange(n_cols) * 15e3
+        in_win = np.abs(col_rf - lo_hz) < half_band_hz
+        in_win[self.n_sc // 2] = False  # DC subcarrier unused
+        if not np.any(in_win):
+            return out
+        for _, a, b in self._active_sessions(float(t[0]), float(t[-1]) + 1e-12):
+            sel = _span(t, a, b)
+            if sel.stop <= sel.start:
+                continue
+            ts = t[sel]
+            start, useful, idx = lte_symbol_table(float(ts[0]), float(ts[-1]) + 1e-12)
+            slots = (idx // 7).astype(np.int64)
+            coef = np.zeros((start.size, n_cols), dtype=np.complex128)
+            sym_in_slot = (idx % 7).astype(np.int64)
+            for slot in np.unique(slots):
+                rows = np.flatnonzero(slots == slot)
+                rng = _rng(self.seed, self.spec.id, int(slot))
+                coef[rows] = _QPSK[rng.integers(0, 4, (7, n_cols))][sym_in_slot[rows]]
+            self._sync(coef, slots, sym_in_slot)
+            coef[:, ~in_win] = 0.0
+            coef /= math.sqrt(self.n_sc)
+            mc = MulticarrierSymbols(start, useful, useful + 2048 * LTE_TS_S, coef, nu0, 15e3)
+            out[sel] = mc.evaluate(ts, rate_hz)
+        return out
+
+
+class NbiotModel(EmitterModel):
+    """NB-IoT NPUSCH: single tone (15 or 3.75 kHz) or 3/6/12 tones SC-FDMA inside 180 kHz."""
+
+    def span_hz(self) -> tuple[float, float]:
+        s = self.spec
+        n = 48 if s.spacing_hz == 3750.0 else 12
+        lo = self.ref_hz + (s.tone_offset - n / 2) * s.spacing_hz
+        return lo, lo + s.tones * s.spacing_hz
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        return [Burst(a, b - a, lo, hi, "NPUSCH", i) for i, a, b in self._active_sessions(t_from, t_to)]
+
+    def _table(self, t_from: float, t_to: float) -> tuple[F64, F64, F64, F64]:
+        if self.spec.spacing_hz == 15000.0:
+            start, useful, idx = lte_symbol_table(t_from, t_to)
+            return start, useful, useful + 2048 * LTE_TS_S, idx
+        slot_s = 2e-3
+        first = max(math.floor(t_from / slot_s) - 1, 0)
+        last = max(math.floor(t_to / slot_s) + 1, 0)
+        slots = np.arange(first, last + 1, dtype=np.float64)
+        k = np.arange(7, dtype=np.float64)
+        start = (slots[:, None] * slot_s + k[None, :] * (8448 * LTE_TS_S)).reshape(-1)
+        useful = start + 256 * LTE_TS_S
+        end = useful + 8192 * LTE_TS_S
+        idx = (slots[:, None] * 7 + k[None, :]).reshape(-1)
+        keep = (end > t_from) & (start < t_to)
+        return start[keep], useful[keep], end[keep], idx[keep]
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        if t.size == 0:
+            return out
+        s = self.spec
+        n_cols = 48 if s.spacing_hz == 3750.0 else 12
+        nu0 = (-n_cols / 2 + 0.5) * s.spacing_hz
+        for i, a, b in self._active_sessions(float(t[0]), float(t[-1]) + 1e-12):
+            sel = _span(t, a, b)
+            if sel.stop <= sel.start:
+                continue
+            ts = t[sel]
+            start, useful, end, idx = self._table(float(ts[0]), float(ts[-1]) + 1e-12)
+            slots = (idx // 7).astype(np.int64)
+            sym_in_slot = (idx % 7).astype(np.int64)
+            if s.tones == 1:
+                raw = np.empty((idx.size, 1), dtype=np.complex128)
+            else:
+                raw = np.empty((idx.size, s.tones), dtype=np.complex128)
+            for slot in np.unique(slots):
+                rows = np.flatnonzero(slots == slot)
+                rng = _rng(self.seed, s.id, i, int(slot))
+                if s.tones == 1:
+                    bpsk = 1.0 - 2.0 * rng.integers(0, 2, (7, 1))
+                    raw[rows] = bpsk[sym_in_slot[rows]]
+                else:
+                    raw[rows] = _QPSK[rng.integers(0, 4, (7, s.tones))][sym_in_slot[rows]]
+            if s.tones == 1:
+                # pi/2-BPSK: every other symbol rotated by 90 degrees.
+                data = raw * np.exp(0.5j * np.pi * (idx % 2))[:, None]
+            else:
+                data = np.fft.fft(raw, axis=1) / s.tones
+            coef = np.zeros((idx.size, n_cols), dtype=np.complex128)
+            coef[:, s.tone_offset : s.tone_offset + s.tones] = data
+            col_rf = self.ref_hz + nu0 + np.arange(n_cols) * s.spacing_hz
+            coef[:, np.abs(col_rf - lo_hz) >= half_band_hz] = 0.0
+            mc = MulticarrierSymbols(start, useful, end, coef, nu0, s.spacing_hz)
+            out[sel] = mc.evaluate(ts, rate_hz)
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ other
+
+
+class CwModel(EmitterModel):
+    """Unmodulated carrier (a spur)."""
+
+    def span_hz(self) -> tuple[float, float]:
+        return self.ref_hz - 500.0, self.ref_hz + 500.0
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        out = []
+        for i, a, b in self._active_sessions(t_from, t_to):
+            a2, b2 = max(a, t_from), min(b, t_to)
+            out.append(Burst(a2, b2 - a2, lo, hi, "CW", i))
+        return out
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        if t.size == 0:
+            return out
+        for _, a, b in self._active_sessions(float(t[0]), float(t[-1]) + 1e-12):
+            out[_span(t, a, b)] = 1.0
+        return out
+
+
+class LoraModel(EmitterModel):
+    """LoRa CSS packets: 8 up-chirp preamble, 2 sync symbols, 2.25 down-chirps, payload."""
+
+    def __init__(self, spec: EmitterSpec, seed: int) -> None:
+        super().__init__(spec, seed)
+        self.m: int = 2**spec.sf
+        self.t_sym: float = self.m / spec.bw_hz
+
+    def burst_length_s(self) -> float:
+        return (12.25 + self.spec.payload_symbols) * self.t_sym
+
+    def span_hz(self) -> tuple[float, float]:
+        return self.ref_hz - self.spec.bw_hz / 2, self.ref_hz + self.spec.bw_hz / 2
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        return [
+            Burst(a, b - a, lo, hi, f"LoRa SF{self.spec.sf}", i)
+            for i, a, b in self._active_sessions(t_from, t_to)
+        ]
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        if t.size == 0:
+            return out
+        for i, a, b in self._active_sessions(float(t[0]), float(t[-1]) + 1e-12):
+            sel = _span(t, a, b)
+            if sel.stop <= sel.start:
+                continue
+            rng = _rng(self.seed, self.spec.id, i)
+            payload = rng.integers(0, self.m, self.spec.payload_symbols)
+            values = np.concatenate([np.zeros(8), [8.0, 16.0], np.zeros(3), payload]) / self.m
+            p = (t[sel] - a) / self.t_sym
+            # Symbol index with the 0.25-symbol down-chirp: positions >= 12.25 are payload.
+            in_pay = p >= 12.25
+            k = np.where(in_pay, np.floor(p - 12.25) + 13, np.floor(p)).astype(np.int64)
+            u = np.where(in_pay, p - 12.25 - np.floor(p - 12.25), p - np.floor(p))
+            k = np.clip(k, 0, values.size - 1)
+            down = (k >= 10) & (k <= 12)
+            out[sel] = np.exp(1j * lora_phase(u, values[k], down, 2.0 * np.pi * self.m))
+        return out
+
+
+def make_model(spec: EmitterSpec, seed: int) -> EmitterModel:
+    """The model class for ``spec.kind``."""
+    if spec.kind.startswith("gsm"):
+        return GsmModel(spec, seed)
+    if spec.kind in ("lte_pusch", "lte_pucch", "ltem"):
+        return LteUplinkModel(spec, seed)
+    if spec.kind == "lte_prach":
+        return PrachModel(spec, seed)
+    if spec.kind == "lte_downlink":
+        return LteDownlinkModel(spec, seed)
+    if spec.kind == "nbiot":
+        return NbiotModel(spec, seed)
+    if spec.kind == "lora":
+        return LoraModel(spec, seed)
+    return CwModel(spec, seed)
