@@ -63,16 +63,7 @@ def write_json(doc: Any, target: str | os.PathLike[str]) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    path = Path(target)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise RfscanError(f"cannot write {path}: {err.strerror or err}") from err
-
+    write_text_atomic(text, target)
 
 def write_text_atomic(text: str, target: str | os.PathLike[str]) -> None:
     """Write a text file atomically (temporary sibling, then rename)."""

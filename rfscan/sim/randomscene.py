@@ -27,8 +27,25 @@ _DC_GUARD_HZ = 20e3
 
 
 def _bands() -> list[dict[str, Any]]:
+    """The bands of ``bands.toml`` with their edges (MHz) from the band plan, clipped to the R820T."""
+    from rfscan.bands import load_band_plan
+
+    plan = load_band_plan()
+    (tuner_lo, tuner_hi), *_ = plan.tuner_ranges("R820T")
     text = (resources.files("rfscan.sim") / "bands.toml").read_text(encoding="utf-8")
-    bands: list[dict[str, Any]] = tomllib.loads(text)["band"]
+    bands: list[dict[str, Any]] = []
+    for entry in tomllib.loads(text)["band"]:
+        band = plan.band(entry["plan"])
+        out = dict(entry)
+        for link in ("uplink", "downlink"):
+            part = band.part(link) or (band.part("allocation") if link == "uplink" else None)
+            if part is None or (link == "downlink" and entry.get("downlink") is False):
+                out.pop(link, None)
+                continue
+            lo, hi = max(part[0], tuner_lo), min(part[1], tuner_hi)
+            if hi - lo >= 3e6:  # room for a 2.4 MHz capture
+                out[link] = [lo / 1e6, hi / 1e6]
+        bands.append(out)
     return bands
 
 
@@ -314,6 +331,7 @@ def random_scene(
             "seed": int(rng_seed) & 0x7FFFFFFF,
             "sample_rate_hz": fs,
             "noise_dbfs": round(float(rng.uniform(-50.0, -40.0)), 2),
+            "region": band["region"],
         },
         "dongle": {
             "ppm": round(float(rng.uniform(-40.0, 40.0)), 2),
