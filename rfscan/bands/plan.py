@@ -495,7 +495,7 @@ def load_band_plan() -> BandPlan:
     -------
     BandPlan
         Bands from ``gsm.toml``, ``eutra.toml``, ``nr.toml`` and ``noncellular.toml``; region
-        profiles from ``regions.toml``; tuner ranges from ``tuners.toml``.
+        profiles from ``regions.toml``; tuner ranges from ``rfscan/sources/tuners.toml``.
 
     Raises
     ------
@@ -519,12 +519,29 @@ def load_band_plan() -> BandPlan:
     band_tuple = tuple(bands)
     _check_earfcn_overlaps(band_tuple)
     region_map = _load_regions(_read_toml("regions.toml"), by_name)
+    return BandPlan(bands=band_tuple, regions=region_map, tuners=_tuner_ranges(), _by_name=by_name)
+
+
+#: Tuner chips librtlsdr reports under another chip's code (same tuning range).
+_TUNER_ALIASES = {"R820T2": "R820T", "R860": "R820T"}
+
+
+def _tuner_ranges() -> dict[str, tuple[tuple[float, float], ...]]:
+    """Tuning ranges (Hz) per tuner chip, from the one tuner table (``rfscan/sources/tuners.toml``)."""
+    text = (resources.files("rfscan.sources") / "tuners.toml").read_text(encoding="utf-8")
     tuners: dict[str, tuple[tuple[float, float], ...]] = {}
-    for tname, entry in _read_toml("tuners.toml").get("tuner", {}).items():
-        tuners[tname.upper()] = tuple(_pair(r, f"tuner {tname}") for r in entry.get("ranges_hz", []))
-        if not tuners[tname.upper()]:
-            raise BandPlanError(f"tuner {tname}: no ranges_hz")
-    return BandPlan(bands=band_tuple, regions=region_map, tuners=tuners, _by_name=by_name)
+    for entry in tomllib.loads(text).get("tuner", []):
+        name = str(entry["name"]).upper()
+        if name == "UNKNOWN":
+            continue
+        tuners[name] = tuple(
+            _pair([lo * 1e6, hi * 1e6], f"tuner {name}") for lo, hi in entry.get("ranges_mhz", [])
+        )
+        if not tuners[name]:
+            raise BandPlanError(f"tuner {name}: no ranges_mhz")
+    for alias, chip in _TUNER_ALIASES.items():
+        tuners[alias] = tuners[chip]
+    return tuners
 
 
 def regions() -> list[str]:
