@@ -9,4 +9,4 @@ Each module defines ``register(subparsers, common)`` which adds its parser
 from __future__ import annotations
 
 #: Subcommand modules in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("simulate", "info", "rtltcp_sim")
+COMMANDS: tuple[str, ...] = ("simulate", "info", "analyze", "report", "rtltcp_sim")

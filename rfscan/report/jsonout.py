@@ -65,6 +65,7 @@ def write_json(doc: Any, target: str | os.PathLike[str]) -> None:
         return
     write_text_atomic(text, target)
 
+
 def write_text_atomic(text: str, target: str | os.PathLike[str]) -> None:
     """Write a text file atomically (temporary sibling, then rename)."""
     path = Path(target)

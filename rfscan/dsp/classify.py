@@ -1,0 +1,181 @@
+"""Cellular technology from the time-frequency shape of an emitter's bursts.
+
+Features (vectorized over the bursts of an emitter) and the facts they rest on (3GPP TS 45.001/45.002
+for GSM, TS 36.211 for LTE; see docs/rf reference):
+
+* GSM: GMSK ~200 kHz channel (measured occupied width 150-320 kHz), normal burst 148 bits = 546 us,
+  access burst 88 bits = 325 us, multislot (uplink, up to 5 slots) n x 577 us; TDMA frame 60/13 ms = 4.615 ms.
+* LTE: SC-FDMA in 180 kHz resource blocks, 0.5 ms slots / 1 ms subframes; PRACH format 0 is
+  839 x 1.25 kHz = 1.05 MHz for 0.9 ms; PUCCH hops between the two carrier edges each slot.
+* NB-IoT: one 180 kHz RB or single 3.75/15 kHz tones, ms-long repetitions.  LTE-M: <= 6 RB (1.08 MHz)
+  narrowbands with long repetition trains.
+* UMTS: 3.84 Mcps, ~4.2-5 MHz, wider than a 2.4 MS/s capture (seen as filling it).
+* CW: a few bins wide and always on.  Chirps (LoRa) sweep their band: their frame-to-frame centroid
+  moves consistently in one direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["TECHS", "Classification", "EmitterFeatures", "classify"]
+
+TECHS = ("gsm", "lte", "nbiot", "ltem", "umts", "nr", "cw", "noncellular", "unknown")
+
+GSM_SLOT_S = 15e-3 / 26
+GSM_FRAME_S = 8 * GSM_SLOT_S
+GSM_ACCESS_S = 88 * 6 / 1625e3
+GSM_NORMAL_S = 148 * 6 / 1625e3
+RB_HZ = 180e3
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Technology guess with a confidence in [0, 1] and a human-readable reason."""
+
+    tech: str
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class EmitterFeatures:
+    """What the classifier looks at (arrays are per burst).
+
+    Attributes
+    ----------
+    durations_s, bandwidths_hz, chirp_scores : ndarray
+        Per-burst duration, occupied bandwidth and chirp score.
+    period_s : float or None
+        Repetition period of the burst starts.
+    occupancy : float
+        On-time over the time the emitter's frequency was watched.
+    span_hz : float
+        Capture bandwidth (sample rate).
+    edge_distance_hz : float
+        Distance of the emitter's occupied band to the nearest capture edge (<= 0: touching).
+    pucch_pair : bool
+        Bursts alternate between two symmetric carrier edges every 0.5 ms.
+    """
+
+    durations_s: NDArray[np.float64]
+    bandwidths_hz: NDArray[np.float64]
+    chirp_scores: NDArray[np.float64]
+    period_s: float | None
+    occupancy: float
+    span_hz: float
+    edge_distance_hz: float
+    pucch_pair: bool = False
+
+
+def _near_multiple(x: NDArray[np.float64] | float, unit: float, tol: float) -> NDArray[np.bool_]:
+    x = np.asarray(x, np.float64)
+    k = np.maximum(np.round(x / unit), 1.0)
+    return np.asarray(np.abs(x - k * unit) <= tol)
+
+
+def classify(f: EmitterFeatures) -> Classification:
+    """Classify one emitter from its features (see module docstring for the rules)."""
+    dur = np.asarray(f.durations_s, np.float64)
+    bw = np.asarray(f.bandwidths_hz, np.float64)
+    n = dur.size
+    if n == 0:
+        return Classification("unknown", 0.0, "no bursts")
+    med_bw = float(np.median(bw))
+    med_dur = float(np.median(dur))
+    continuous = f.occupancy >= 0.9
+    # Per-burst shape tests (vectorized).
+    slots = np.arange(2, 6) * GSM_SLOT_S - (GSM_SLOT_S - GSM_NORMAL_S)  # multislot uplink: <= 5 slots
+    gsm_dur = (
+        (np.abs(dur - GSM_ACCESS_S) <= 70e-6)
+        | (np.abs(dur - GSM_NORMAL_S) <= 70e-6)
+        | (np.abs(dur[:, None] - slots[None, :]) <= 90e-6).any(axis=1)
+    )
+    gsm_bw = (bw >= 150e3) & (bw <= 320e3)
+    lte_dur = _near_multiple(dur, 0.5e-3, 80e-6) & (dur >= 0.42e-3) & (dur <= 20e-3)
+    lte_bw = bw >= 150e3
+    prach = (dur >= 0.8e-3) & (dur <= 1.0e-3) & (bw >= 0.95e6) & (bw <= 1.25e6)
+    chirp = np.asarray(f.chirp_scores) >= 0.75
+    f_gsm = float(np.mean(gsm_dur & gsm_bw))
+    f_lte = float(np.mean(lte_dur & lte_bw))
+    f_prach = float(np.mean(prach))
+    f_chirp = float(np.mean(chirp))
+    p = f.period_s
+    gsm_period = p is not None and bool(_near_multiple(p, GSM_FRAME_S, 0.02 * GSM_FRAME_S))
+    lte_period = p is not None and bool(_near_multiple(p, 1e-3, max(0.02e-3, 0.005 * p)))
+    wide = med_bw >= 1.2e6 and f.edge_distance_hz <= 3 * f.span_hz / 256
+
+    if continuous and med_bw <= 60e3:
+        return Classification(
+            "cw", 0.9, f"always on ({f.occupancy:.0%} of the watched time), {med_bw / 1e3:.0f} kHz wide"
+        )
+    if f_prach >= 0.5:
+        return Classification(
+            "lte", 0.8, f"PRACH-shaped bursts ({med_bw / 1e6:.2f} MHz x {med_dur * 1e3:.2f} ms)"
+        )
+    if f_chirp >= 0.5:
+        return Classification(
+            "noncellular", 0.8, f"chirped bursts ({f_chirp:.0%} sweep in frequency, LoRa-like)"
+        )
+    if f.pucch_pair:
+        return Classification(
+            "lte", 0.8, "0.5 ms slots alternating between two symmetric carrier edges (PUCCH)"
+        )
+    if wide and (continuous or med_dur >= 10e-3) and f_lte < 0.5:
+        return Classification(
+            "umts",
+            0.5,
+            f"wider than the capture ({med_bw / 1e6:.1f} MHz seen, touches the edge) and long: WCDMA-like",
+        )
+    if f_prach >= 0.5:
+        return Classification(
+            "lte", 0.8, f"PRACH-shaped bursts ({med_bw / 1e6:.2f} MHz x {med_dur * 1e3:.2f} ms)"
+        )
+    if f_gsm >= 0.6 and f_gsm >= f_lte and (p is None or gsm_period):
+        conf = 0.9 if gsm_period else 0.6
+        why = f"{med_bw / 1e3:.0f} kHz GMSK-width bursts of {med_dur * 1e6:.0f} us (GSM burst lengths)"
+        if gsm_period:
+            why += f", period {p * 1e3:.3f} ms on the 4.615 ms TDMA frame"  # type: ignore[operator]
+        return Classification("gsm", conf, why)
+    if f_lte >= 0.6 or (lte_period and f_lte >= 0.3):
+        conf = 0.8 if lte_period else 0.6
+        if med_bw <= 200e3 and med_dur >= 0.95e-3:
+            return Classification(
+                "nbiot",
+                conf - 0.2,
+                f"{med_bw / 1e3:.0f} kHz (one RB or less), {med_dur * 1e3:.1f} ms subframes",
+            )
+        if med_bw <= 1.2e6 and med_dur >= 4e-3:
+            return Classification(
+                "ltem", conf - 0.2, f"{med_bw / 1e6:.2f} MHz narrowband, {med_dur * 1e3:.0f} ms repetitions"
+            )
+        why = f"{med_bw / 1e6:.2f} MHz bursts on the 0.5/1 ms LTE grid"
+        if med_bw <= 1.2e6:
+            why += " (<= 6 RB: LTE-M also possible)"
+        if lte_period:
+            why += f", period {p * 1e3:.1f} ms"  # type: ignore[operator]
+        return Classification("lte", conf, why)
+    if continuous:
+        if 150e3 <= med_bw <= 320e3:
+            return Classification(
+                "gsm", 0.4, f"always-on {med_bw / 1e3:.0f} kHz carrier (GSM-like downlink or beacon)"
+            )
+        if wide:
+            return Classification(
+                "umts", 0.4, f"always-on, wider than the capture ({med_bw / 1e6:.1f} MHz seen)"
+            )
+        if med_bw >= 0.9e6 and bool(_near_multiple(med_bw, RB_HZ, 0.25 * RB_HZ)):
+            return Classification("lte", 0.4, f"always-on {med_bw / 1e6:.2f} MHz, a multiple of 180 kHz RBs")
+        return Classification(
+            "noncellular", 0.4, f"always-on {med_bw / 1e3:.0f} kHz signal of no cellular shape"
+        )
+    if med_bw <= 200e3 and med_dur >= 0.95e-3 and bool(_near_multiple(med_dur, 1e-3, 0.1e-3)):
+        return Classification("nbiot", 0.4, f"narrow ({med_bw / 1e3:.0f} kHz) bursts of whole ms")
+    if n >= 3:
+        return Classification("noncellular", 0.4, "bursts fit no cellular duration or period")
+    return Classification(
+        "unknown", 0.2, f"{n} burst(s) of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too little to tell"
+    )

@@ -1,0 +1,313 @@
+"""Group bursts into emitters, estimate their period and duty cycle, classify them.
+
+Grouping is by frequency: bursts sorted by centre frequency join the current group while their centre
+is within ``max(freq_tol_hz, 0.25 * bandwidth)`` of the group's mean centre and their bandwidth is
+within a factor 1.6 of the group's, so all bursts of one GSM channel or one LTE allocation form one
+emitter (a PRACH and a PUSCH of one phone are two emitters).  A second pass merges PUCCH pairs: two groups of
+~0.5 ms, <= 2 RB wide bursts whose centres are a whole number of 180 kHz RBs apart and which alternate
+(a burst of one starts where a burst of the other ends, within 0.15 ms) are the two edges of one LTE
+carrier; the emitter is placed at their midpoint.
+
+Period: the smallest lag ``T`` such that at least 60% of the burst starts ``s`` (with ``s + T`` inside
+the observed span) have another start within ``tol`` of ``s + T``; candidates are the lags to the next
+eight starts.  This finds the repetition of the whole pattern (GSM 4.615 ms frame even when a phone
+uses several slots per frame, LTE 1/5/10 ms), and returns None for irregular or too few bursts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rfscan.dsp.classify import Classification, EmitterFeatures, classify
+from rfscan.dsp.detect import Burst
+
+__all__ = ["Emitter", "Watch", "build_emitters", "estimate_period", "group_by_frequency"]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A span of spectrum watched for some time (coverage)."""
+
+    center_hz: float
+    span_hz: float
+    watched_s: float
+
+    def contains(self, freq_hz: float) -> bool:
+        """True when ``freq_hz`` lies inside the span."""
+        return abs(freq_hz - self.center_hz) <= self.span_hz / 2
+
+
+@dataclass(frozen=True)
+class Emitter:
+    """One emitter: a group of bursts on one frequency.
+
+    Attributes
+    ----------
+    freq_hz, bandwidth_hz : float
+        Median centre and median occupied bandwidth of its bursts (PUCCH pairs: the carrier centre
+        and the edge-to-edge width).
+    tech : str
+        One of :data:`rfscan.dsp.classify.TECHS`.
+    burst_count : int
+    first_s, last_s : float
+        Start of the first burst and end of the last one.
+    duty_cycle : float
+        On-time over ``last_s - first_s`` (one burst, or an always-on emitter: over the watched time).
+    period_s : float or None
+        Repetition period of the burst starts.
+    peak_dbfs : float
+        Highest burst peak.
+    snr_db : float
+        Median burst SNR (in the bursts' own bandwidth).
+    confidence : float
+        Confidence of ``tech`` (0..1).
+    reason : str
+        Why that tech.
+    continuous : bool
+        On for >= 90% of the time its frequency was watched.
+    """
+
+    freq_hz: float
+    bandwidth_hz: float
+    tech: str
+    burst_count: int
+    first_s: float
+    last_s: float
+    duty_cycle: float
+    period_s: float | None
+    peak_dbfs: float
+    snr_db: float
+    confidence: float
+    reason: str
+    continuous: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON names of the result contract (plus ``confidence`` and ``reason``)."""
+        return {
+            "freq_hz": self.freq_hz,
+            "bandwidth_hz": self.bandwidth_hz,
+            "tech": self.tech,
+            "burst_count": self.burst_count,
+            "first_s": self.first_s,
+            "last_s": self.last_s,
+            "duty_cycle": self.duty_cycle,
+            "period_s": self.period_s,
+            "peak_dbfs": self.peak_dbfs,
+            "snr_db": self.snr_db,
+            "confidence": self.confidence,
+            "reason": self.reason,
+        }
+
+
+def estimate_period(
+    starts_s: NDArray[np.float64] | Sequence[float],
+    *,
+    tol_s: float = 60e-6,
+    rel_tol: float = 0.005,
+    min_score: float = 0.6,
+    max_lag: int = 8,
+    min_period_s: float = 0.4e-3,
+) -> float | None:
+    """Repetition period of a burst train, or None (see module docstring).
+
+    Parameters
+    ----------
+    starts_s : array
+        Burst start times.
+    tol_s, rel_tol : float
+        Matching tolerance ``tol_s + rel_tol * T``.
+    min_score : float
+        Fraction of starts that must have a partner one period later.
+    max_lag : int
+        Candidate lags are to the next ``max_lag`` starts.
+    min_period_s : float
+        Shortest period considered.
+    """
+    s = np.sort(np.asarray(starts_s, np.float64))
+    if s.size < 3:
+        return None
+    if s.size > 4000:  # bounded cost: the most recent bursts carry the same period
+        s = s[-4000:]
+    lags = np.concatenate([s[j:] - s[:-j] for j in range(1, min(max_lag, s.size - 1) + 1)])
+    lags = lags[lags >= min_period_s]
+    if lags.size == 0:
+        return None
+    grid = np.round(lags / (2 * tol_s)).astype(np.int64)
+    uniq, counts = np.unique(grid, return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:24]
+    candidates = np.sort(uniq[order] * (2 * tol_s))
+    best: float | None = None
+    for t in candidates:  # a loop over a few candidate periods, vectorized over the starts
+        tol = tol_s + rel_tol * t
+        ok = s + t <= s[-1] + tol
+        if np.count_nonzero(ok) < 2:
+            continue
+        target = s[ok] + t
+        idx = np.clip(np.searchsorted(s, target), 1, s.size - 1)
+        near = np.where(np.abs(s[idx] - target) < np.abs(s[idx - 1] - target), s[idx], s[idx - 1])
+        match = np.abs(near - target) <= tol
+        if match.mean() >= min_score:
+            best = float(np.median(near[match] - s[ok][match]))
+            break
+    return best
+
+
+def group_by_frequency(bursts: Sequence[Burst], *, freq_tol_hz: float = 20e3) -> list[list[int]]:
+    """Indices of the bursts of each frequency group (see module docstring)."""
+    if not bursts:
+        return []
+    f = np.array([b.freq_hz for b in bursts])
+    bw = np.array([b.bandwidth_hz for b in bursts])
+    order = np.argsort(f, kind="stable")
+    groups: list[list[int]] = [[int(order[0])]]
+    # Running reference of the current group: mean centre and mean bandwidth of its members
+    # (bursts sorted by frequency, so the group's centre drifts only within the tolerance).
+    sf, sb = float(f[order[0]]), float(bw[order[0]])
+    for i in order[1:]:  # loop over bursts
+        g = groups[-1]
+        ref, gbw = sf / len(g), sb / len(g)
+        tol = max(freq_tol_hz, 0.25 * min(bw[i], gbw))
+        similar = max(bw[i], gbw) <= 1.6 * min(bw[i], gbw) + 2 * freq_tol_hz
+        if abs(f[i] - ref) <= tol and similar:
+            g.append(int(i))
+            sf += float(f[i])
+            sb += float(bw[i])
+        else:
+            groups.append([int(i)])
+            sf, sb = float(f[i]), float(bw[i])
+    return groups
+
+
+def _alternation(a: list[Burst], b: list[Burst], tol_s: float = 0.15e-3) -> float:
+    """Fraction of bursts of ``a`` directly followed or preceded by a burst of ``b``."""
+    sa = np.array([x.start_s for x in a])
+    ea = sa + np.array([x.duration_s for x in a])
+    sb = np.sort(np.array([x.start_s for x in b]))
+    eb = np.sort(np.array([x.start_s + x.duration_s for x in b]))
+
+    def near(t: NDArray[np.float64], ref: NDArray[np.float64]) -> NDArray[np.bool_]:
+        idx = np.clip(np.searchsorted(ref, t), 1, max(ref.size - 1, 1))
+        d = np.minimum(np.abs(ref[np.minimum(idx, ref.size - 1)] - t), np.abs(ref[idx - 1] - t))
+        return np.asarray(d <= tol_s)
+
+    return float(np.mean(near(ea, sb) | near(sa, eb)))
+
+
+def _pucch_pairs(groups: list[list[int]], bursts: Sequence[Burst]) -> list[tuple[int, int]]:
+    """Pairs of group indices that are the two PUCCH edges of one LTE carrier."""
+    info = []
+    for gi, g in enumerate(groups):
+        d = np.median([bursts[i].duration_s for i in g])
+        w = np.median([bursts[i].bandwidth_hz for i in g])
+        f = np.median([bursts[i].freq_hz for i in g])
+        if len(g) >= 2 and 0.35e-3 <= d <= 0.65e-3 and w <= 400e3:
+            info.append((gi, float(f)))
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for x in range(len(info)):
+        for y in range(x + 1, len(info)):
+            ga, fa = info[x]
+            gb, fb = info[y]
+            if ga in used or gb in used:
+                continue
+            k = abs(fb - fa) / 180e3
+            if k < 1.5 or abs(k - round(k)) > 0.2:
+                continue
+            a = [bursts[i] for i in groups[ga]]
+            b = [bursts[i] for i in groups[gb]]
+            if _alternation(a, b) >= 0.5 and _alternation(b, a) >= 0.5:
+                pairs.append((ga, gb))
+                used.update((ga, gb))
+    return pairs
+
+
+def build_emitters(
+    bursts: Sequence[Burst], watches: Sequence[Watch], *, freq_tol_hz: float = 20e3
+) -> tuple[list[Emitter], list[int]]:
+    """Group bursts into classified emitters.
+
+    Parameters
+    ----------
+    bursts : sequence of Burst
+        Bursts of the whole analysis (images already removed).
+    watches : sequence of Watch
+        Watched spans (for always-on detection and the duty cycle of single bursts).
+    freq_tol_hz : float
+        Minimum frequency tolerance for grouping.
+
+    Returns
+    -------
+    emitters : list of Emitter
+        Sorted by frequency.
+    assignment : list of int
+        Emitter index of every burst.
+    """
+    groups = group_by_frequency(bursts, freq_tol_hz=freq_tol_hz)
+    pairs = _pucch_pairs(groups, bursts)
+    merged: list[tuple[list[int], bool]] = []
+    paired = {g for p in pairs for g in p}
+    for ga, gb in pairs:
+        merged.append((groups[ga] + groups[gb], True))
+    merged.extend((g, False) for gi, g in enumerate(groups) if gi not in paired)
+    emitters: list[tuple[Emitter, list[int]]] = []
+    for idx, is_pair in merged:  # loop over emitters
+        emitters.append((_make_emitter([bursts[i] for i in idx], watches, is_pair), idx))
+    emitters.sort(key=lambda e: e[0].freq_hz)
+    assignment = [-1] * len(bursts)
+    for k, (_, idx) in enumerate(emitters):
+        for i in idx:
+            assignment[i] = k
+    return [e for e, _ in emitters], assignment
+
+
+def _make_emitter(bs: list[Burst], watches: Sequence[Watch], is_pair: bool) -> Emitter:
+    start = np.array([b.start_s for b in bs])
+    dur = np.array([b.duration_s for b in bs])
+    f = np.array([b.freq_hz for b in bs])
+    bw = np.array([b.bandwidth_hz for b in bs])
+    if is_pair:
+        lo, hi = float(np.min(f - bw / 2)), float(np.max(f + bw / 2))
+        freq, width = (lo + hi) / 2, hi - lo
+    else:
+        freq, width = float(np.median(f)), float(np.median(bw))
+    first, last = float(start.min()), float((start + dur).max())
+    on = float(dur.sum())
+    relevant = [w for w in watches if w.contains(freq)]
+    watched = sum(w.watched_s for w in relevant) or (last - first)
+    occupancy = min(on / watched, 1.0) if watched > 0 else 1.0
+    continuous = occupancy >= 0.9
+    duty = occupancy if continuous or len(bs) == 1 else min(on / max(last - first, 1e-12), 1.0)
+    period = None if continuous else estimate_period(start)
+    span = max((w.span_hz for w in relevant), default=float(np.max(bw)))
+    centre = relevant[0].center_hz if relevant else freq
+    edge = span / 2 - (abs(freq - centre) + width / 2)
+    feats = EmitterFeatures(
+        durations_s=dur,
+        bandwidths_hz=bw,
+        chirp_scores=np.array([b.chirp_score for b in bs]),
+        period_s=period,
+        occupancy=occupancy,
+        span_hz=span,
+        edge_distance_hz=edge,
+        pucch_pair=is_pair,
+    )
+    cls: Classification = classify(feats)
+    return Emitter(
+        freq_hz=freq,
+        bandwidth_hz=width,
+        tech=cls.tech,
+        burst_count=len(bs),
+        first_s=first,
+        last_s=last,
+        duty_cycle=float(duty),
+        period_s=period,
+        peak_dbfs=float(max(b.peak_dbfs for b in bs)),
+        snr_db=float(np.median([b.snr_db for b in bs])),
+        confidence=cls.confidence,
+        reason=cls.reason,
+        continuous=continuous,
+    )

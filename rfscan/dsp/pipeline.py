@@ -1,0 +1,326 @@
+"""The analysis every mode shares: blocks of IQ in, spectra + bursts + emitters out.
+
+Memory stays flat in the recording length: per capture centre a fixed-size spectra accumulator, a
+detector holding only its open bursts, and the closed bursts as small records.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rfscan.dsp.artefacts import iq_image_flags, remove_dc
+from rfscan.dsp.detect import (
+    Burst,
+    BurstDetector,
+    DetectConfig,
+    false_cells_per_s,
+    merge_simultaneous,
+    occupied_span,
+)
+from rfscan.dsp.emitters import Emitter, Watch, build_emitters
+from rfscan.dsp.spectra import (
+    FLOOR_QUANTILE,
+    LogHistogram,
+    Spectra,
+    SpectraAccumulator,
+    floor_from_quantile,
+    occupied_runs,
+)
+from rfscan.dsp.stft import StftConfig, StftState, stft_block
+from rfscan.errors import InputError
+
+#: Histogram rows (per bin) pooled before a floor estimate enters the running average.
+MIN_FLOOR_ROWS = 1024
+#: The detection floor follows each bin's own typical level down to this many dB below it, so always-on
+#: signals are background for burst detection (and reported from the spectra).
+TRACK_DB = 1.5
+
+__all__ = ["Analysis", "BlockLike", "Coverage", "PipelineConfig", "Stats", "analyze_blocks"]
+
+
+class BlockLike(Protocol):
+    """What the pipeline needs from a block (``rfscan.iq.Block`` fits)."""
+
+    @property
+    def samples(self) -> NDArray[np.complex64]: ...
+
+    @property
+    def sample_start(self) -> int: ...
+
+    @property
+    def center_hz(self) -> float: ...
+
+    @property
+    def sample_rate_hz(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Analysis parameters.
+
+    Attributes
+    ----------
+    stft : StftConfig or None
+        None: :meth:`StftConfig.for_rate`.
+    detect : DetectConfig
+        Detection parameters.
+    max_spectrogram_rows : int
+        Bound of the spectrogram rows per capture centre.
+    hist_stride : int
+        Every n-th frame enters the percentile histogram.
+    floor_tau_s : float
+        Time constant of the running noise floor (exponential average in dB).
+    image_min_db : float
+        Minimum power difference for an IQ image.
+    remove_dc : bool
+        Subtract each block's mean before the STFT.
+    """
+
+    stft: StftConfig | None = None
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    max_spectrogram_rows: int = 2000
+    hist_stride: int = 4
+    floor_tau_s: float = 1.0
+    image_min_db: float = 20.0
+    remove_dc: bool = False
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Time a capture centre was watched."""
+
+    center_hz: float
+    span_hz: float
+    watched_s: float
+    samples: int
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return {
+            "center_hz": self.center_hz,
+            "span_hz": self.span_hz,
+            "watched_s": self.watched_s,
+            "samples": self.samples,
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Work done."""
+
+    blocks: int
+    samples: int
+    frames: int
+    elapsed_s: float
+    samples_per_s: float
+    cells: int
+    exceedances: int
+    expected_false_cells_per_s: float
+    images_rejected: int
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Result of :func:`analyze_blocks`."""
+
+    spectra: tuple[Spectra, ...]
+    bursts: tuple[Burst, ...]
+    emitters: tuple[Emitter, ...]
+    coverage: tuple[Coverage, ...]
+    stats: Stats
+    images: tuple[Burst, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict (spectra as per-bin lists, no spectrogram)."""
+        return {
+            "spectra": [s.to_dict() for s in self.spectra],
+            "bursts": [b.to_dict() for b in self.bursts],
+            "emitters": [e.to_dict() for e in self.emitters],
+            "coverage": [c.to_dict() for c in self.coverage],
+            "stats": self.stats.to_dict(),
+        }
+
+
+class _Capture:
+    """Streaming state of one capture centre."""
+
+    def __init__(self, center_hz: float, fs: float, stft: StftConfig, cfg: PipelineConfig) -> None:
+        self.stft_state = StftState(stft)
+        self.dc_keep = max(cfg.detect.dc_halfwidth_bins, 0)
+        self.spectra = SpectraAccumulator(
+            stft,
+            center_hz,
+            fs,
+            max_rows=cfg.max_spectrogram_rows,
+            hist_stride=cfg.hist_stride,
+            dc_keep_bins=self.dc_keep,
+        )
+        self.detector = BurstDetector(stft, center_hz, fs, cfg.detect)
+        self.floor_db: NDArray[np.float64] | None = None
+        self.tau_rows = max(1.0, cfg.floor_tau_s * fs / stft.hop / max(cfg.hist_stride, 1))
+        self.samples = 0
+        self.pending: NDArray[np.int64] | None = None
+        self.settled = False
+
+    def update_floor(self, counts: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Running floor: histogram rows are pooled until ``MIN_FLOOR_ROWS`` are available, then each
+        batch's estimate enters an exponential average in dB (time constant ``floor_tau_s``)."""
+        self.pending = counts if self.pending is None else self.pending + counts
+        rows = float(self.pending[0].sum())
+        if rows > 0 and (rows >= MIN_FLOOR_ROWS or self.settled is False):
+            est = 10.0 * np.log10(
+                np.maximum(
+                    floor_from_quantile(
+                        LogHistogram.quantile_of(self.pending, FLOOR_QUANTILE),
+                        dc_keep_bins=self.dc_keep,
+                        track_db=TRACK_DB,
+                    ),
+                    1e-30,
+                )
+            )
+            if self.floor_db is None or not self.settled:
+                self.floor_db = est  # the first batch: use everything seen so far
+            else:
+                a = rows / (rows + self.tau_rows)
+                self.floor_db = self.floor_db + a * (est - self.floor_db)
+            if rows >= MIN_FLOOR_ROWS:
+                self.settled = True
+                self.pending = None
+        if self.floor_db is None:
+            return np.full(self.stft_state.config.nfft, np.inf)
+        return np.asarray(10.0 ** (self.floor_db / 10.0))
+
+
+def _always_on(cap: _Capture, cfg: PipelineConfig) -> list[Burst]:
+    """One burst spanning the watched time for every always-on band of a capture."""
+    acc = cap.spectra
+    if acc.frames == 0 or acc.origin_frame is None:
+        return []
+    st = acc.config
+    fs = acc.sample_rate_hz
+    runs, _, floor = occupied_runs(acc, dc_keep_bins=cap.dc_keep)
+    mean = acc.sum / acc.frames
+    bin_hz = fs / st.nfft
+    hop_s = st.hop / fs
+    out = []
+    for lo, hi in runs:  # loop over always-on bands
+        a, b = max(lo - 2, 0), min(hi + 3, st.nfft)
+        excess = np.nan_to_num(mean[a:b] - floor[a:b])
+        k_lo, k_hi = occupied_span(excess, cfg.detect.occupied_fraction)
+        width = max(k_hi - k_lo, 1.0)
+        sig = float(np.clip(excess, 0, None).sum() / st.enbw_bins)
+        noise = float(np.mean(floor[lo : hi + 1])) / st.enbw_bins * width
+        peak = float(np.sum(acc.max[a:b], dtype=np.float64) / st.enbw_bins)
+        out.append(
+            Burst(
+                start_s=acc.origin_frame * hop_s,
+                duration_s=acc.frames * hop_s,
+                freq_hz=acc.center_hz + (a + (k_lo + k_hi) / 2.0 - st.nfft // 2) * bin_hz,
+                bandwidth_hz=width * bin_hz,
+                peak_dbfs=float(10 * np.log10(max(peak, 1e-30))),
+                snr_db=float(10 * np.log10(max(sig, 1e-30) / max(noise, 1e-30))),
+                power_dbfs=float(10 * np.log10(max(sig, 1e-30))),
+                center_hz=acc.center_hz,
+                cells=acc.frames * (hi - lo + 1),
+                frames=acc.frames,
+                bins=hi - lo + 1,
+            )
+        )
+    return out
+
+
+def analyze_blocks(
+    blocks: Iterable[BlockLike], sample_rate_hz: float, *, config: PipelineConfig | None = None
+) -> Analysis:
+    """Analyze a stream of IQ blocks.
+
+    Parameters
+    ----------
+    blocks : iterable of BlockLike
+        Blocks in time order; the centre may change between blocks (one accumulator per centre).
+    sample_rate_hz : float
+        Sample rate of every block.
+    config : PipelineConfig or None
+        Parameters (defaults when None).
+
+    Returns
+    -------
+    Analysis
+        Spectra per centre, bursts (IQ images and DC removed), classified emitters, coverage, stats.
+    """
+    cfg = config or PipelineConfig()
+    if not sample_rate_hz > 0:
+        raise InputError(f"sample rate must be positive, got {sample_rate_hz}")
+    stft = cfg.stft or StftConfig.for_rate(sample_rate_hz)
+    captures: dict[float, _Capture] = {}
+    bursts: list[Burst] = []
+    n_blocks = n_samples = 0
+    t0 = time.perf_counter()
+    for blk in blocks:  # loop over blocks
+        fs = float(blk.sample_rate_hz)
+        if not math.isclose(fs, sample_rate_hz, rel_tol=1e-9):
+            raise InputError(
+                f"block at sample {blk.sample_start} has rate {fs} Hz, expected {sample_rate_hz} Hz"
+            )
+        center = float(blk.center_hz)
+        cap = captures.get(center)
+        if cap is None:
+            cap = captures[center] = _Capture(center, fs, stft, cfg)
+        x = np.asarray(blk.samples)
+        if cfg.remove_dc and x.size:
+            x = remove_dc(x)
+        frames = stft_block(cap.stft_state, x, int(blk.sample_start))
+        n_blocks += 1
+        n_samples += x.size
+        cap.samples += x.size
+        if frames.n_frames == 0:
+            continue
+        counts = cap.spectra.update(frames.power, frames.frame_start)
+        floor = cap.update_floor(counts)
+        bursts.extend(cap.detector.process(frames.power, frames.frame_start, floor))
+    for cap in captures.values():
+        bursts.extend(cap.detector.flush())
+        bursts.extend(_always_on(cap, cfg))
+    elapsed = time.perf_counter() - t0
+    dc_gap = (2 * cfg.detect.dc_halfwidth_bins + 1) * sample_rate_hz / stft.nfft
+    bursts = merge_simultaneous(bursts, frame_s=stft.hop / sample_rate_hz, dc_gap_hz=dc_gap)
+    images = iq_image_flags(bursts, min_db=cfg.image_min_db)
+    real = [b for b, im in zip(bursts, images, strict=True) if not im]
+    rejected = tuple(b for b, im in zip(bursts, images, strict=True) if im)
+    watches = [Watch(c, sample_rate_hz, cap.samples / sample_rate_hz) for c, cap in captures.items()]
+    emitters, assignment = build_emitters(real, watches)
+    real = [replace(b, emitter=k) for b, k in zip(real, assignment, strict=True)]
+    frames_total = sum(c.spectra.frames for c in captures.values())
+    stats = Stats(
+        blocks=n_blocks,
+        samples=n_samples,
+        frames=frames_total,
+        elapsed_s=elapsed,
+        samples_per_s=n_samples / elapsed if elapsed > 0 else math.inf,
+        cells=sum(c.detector.cells_tested for c in captures.values()),
+        exceedances=sum(c.detector.exceedances for c in captures.values()),
+        expected_false_cells_per_s=false_cells_per_s(stft, cfg.detect, sample_rate_hz),
+        images_rejected=len(rejected),
+    )
+    return Analysis(
+        spectra=tuple(c.spectra.result() for c in captures.values()),
+        bursts=tuple(real),
+        emitters=tuple(emitters),
+        coverage=tuple(
+            Coverage(w.center_hz, w.span_hz, w.watched_s, cap.samples)
+            for w, cap in zip(watches, captures.values(), strict=True)
+        ),
+        stats=stats,
+        images=rejected,
+    )

@@ -1,0 +1,163 @@
+"""Technology classification of each synthetic type, end to end and from features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dsp_signals import (
+    FS,
+    GSM_FRAME_S,
+    NOISE_DBFS,
+    add_band_noise,
+    add_gmsk_burst,
+    add_lora,
+    add_prach,
+    add_tone,
+    analyze,
+    awgn,
+)
+
+from rfscan.dsp import TECHS, EmitterFeatures, classify
+
+
+def _only_emitter(x: np.ndarray) -> object:
+    a = analyze(x, block_size=1 << 16)
+    assert len(a.emitters) == 1, [(e.freq_hz, e.tech) for e in a.emitters]  # type: ignore[attr-defined]
+    e = a.emitters[0]  # type: ignore[attr-defined]
+    assert e.tech in TECHS
+    assert 0.0 <= e.confidence <= 1.0
+    assert e.reason
+    return e
+
+
+def _noise(seconds: float, seed: int) -> tuple[np.ndarray, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    return awgn(int(seconds * FS), NOISE_DBFS, rng), rng
+
+
+def test_gsm_normal_bursts() -> None:
+    x, rng = _noise(0.2, 1)
+    for k in range(30):
+        add_gmsk_burst(x, rng, start_s=0.01 + k * GSM_FRAME_S, offset_hz=-300e3, snr_db=15)
+    assert _only_emitter(x).tech == "gsm"  # type: ignore[attr-defined]
+
+
+def test_gsm_access_bursts() -> None:
+    x, rng = _noise(0.3, 2)
+    for k in range(6):  # RACH retries on the frame grid (random number of frames apart)
+        add_gmsk_burst(
+            x,
+            rng,
+            start_s=0.01 + (k * 9 + int(rng.integers(0, 5))) * GSM_FRAME_S,
+            offset_hz=450e3,
+            snr_db=15,
+            n_bits=88,
+        )
+    assert _only_emitter(x).tech == "gsm"  # type: ignore[attr-defined]
+
+
+def test_prach_is_lte() -> None:
+    x, rng = _noise(0.1, 3)
+    for k in range(3):
+        add_prach(x, start_s=0.01 + k * 0.02, offset_hz=-300e3, snr_db=12, root=int(rng.integers(1, 838)))
+    assert _only_emitter(x).tech == "lte"  # type: ignore[attr-defined]
+
+
+def test_pusch_subframes_are_lte() -> None:
+    x, rng = _noise(0.2, 4)
+    for k in range(15):
+        add_band_noise(
+            x, rng, start_s=0.01 + k * 0.01, duration_s=1e-3, offset_hz=200e3, bandwidth_hz=1.08e6, snr_db=12
+        )
+    e = _only_emitter(x)
+    assert e.tech == "lte"  # type: ignore[attr-defined]
+    assert e.period_s == pytest.approx(0.01, rel=0.01)  # type: ignore[attr-defined]
+
+
+def test_nbiot_one_rb_subframes() -> None:
+    x, rng = _noise(0.3, 5)
+    for k in range(12):
+        add_band_noise(
+            x, rng, start_s=0.01 + k * 0.02, duration_s=2e-3, offset_hz=-600e3, bandwidth_hz=180e3, snr_db=15
+        )
+    assert _only_emitter(x).tech == "nbiot"  # type: ignore[attr-defined]
+
+
+def test_ltem_repetitions() -> None:
+    x, rng = _noise(0.3, 6)
+    for k in range(6):
+        add_band_noise(
+            x, rng, start_s=0.01 + k * 0.04, duration_s=8e-3, offset_hz=300e3, bandwidth_hz=1.08e6, snr_db=15
+        )
+    assert _only_emitter(x).tech == "ltem"  # type: ignore[attr-defined]
+
+
+def test_cw() -> None:
+    x, _ = _noise(0.2, 7)
+    add_tone(x, offset_hz=-810e3, power_dbfs=-30)
+    assert _only_emitter(x).tech == "cw"  # type: ignore[attr-defined]
+
+
+def test_lora_chirps_are_noncellular() -> None:
+    x, _ = _noise(0.2, 8)
+    add_lora(x, start_s=0.02, offset_hz=400e3, snr_db=15, n_chirps=40)
+    add_lora(x, start_s=0.1, offset_hz=400e3, snr_db=15, n_chirps=40)
+    e = _only_emitter(x)
+    assert e.tech == "noncellular"  # type: ignore[attr-defined]
+    assert "chirp" in e.reason  # type: ignore[attr-defined]
+
+
+def test_bursts_of_no_cellular_timing_are_noncellular() -> None:
+    x, rng = _noise(0.4, 9)
+    for k in range(5):
+        add_band_noise(
+            x,
+            rng,
+            start_s=0.01 + k * 0.073,
+            duration_s=2.3e-3,
+            offset_hz=-200e3,
+            bandwidth_hz=300e3,
+            snr_db=15,
+        )
+    assert _only_emitter(x).tech == "noncellular"  # type: ignore[attr-defined]
+
+
+def test_umts_wider_than_the_capture() -> None:
+    # A WCDMA carrier 2 MHz off the tuning: its lower 2 MHz fill the upper part of the span.  (A carrier
+    # filling the whole span is indistinguishable from a higher noise floor.)
+    x, rng = _noise(0.1, 10)
+    n = x.size
+    wide = awgn(2 * n, NOISE_DBFS + 15 + 10 * np.log10(4.5e6 / (2 * FS)), rng)
+    spec = np.fft.fft(wide)
+    f = np.fft.fftfreq(2 * n, 1 / (2 * FS))
+    spec[(np.abs(f - 2.0e6) > 2.25e6) | (np.abs(f) > 1.2e6)] = 0  # no aliasing when decimating
+    x += np.fft.ifft(spec)[::2].astype(np.complex64)  # 4.8 MS/s -> 2.4 MS/s: only the part inside is seen
+    assert _only_emitter(x).tech == "umts"  # type: ignore[attr-defined]
+
+
+def _feat(dur: list[float], bw: list[float], **kw: object) -> EmitterFeatures:
+    base: dict[str, object] = {
+        "durations_s": np.array(dur),
+        "bandwidths_hz": np.array(bw),
+        "chirp_scores": np.zeros(len(dur)),
+        "period_s": None,
+        "occupancy": 0.01,
+        "span_hz": 2.4e6,
+        "edge_distance_hz": 500e3,
+    }
+    base.update(kw)
+    return EmitterFeatures(**base)  # type: ignore[arg-type]
+
+
+def test_classify_from_features() -> None:
+    assert classify(_feat([0.546e-3] * 5, [230e3] * 5, period_s=4.615e-3)).tech == "gsm"
+    assert classify(_feat([0.9e-3], [1.05e6])).tech == "lte"
+    assert classify(_feat([1e-3] * 4, [540e3] * 4, period_s=5e-3)).tech == "lte"
+    assert classify(_feat([10.0], [20e3], occupancy=1.0)).tech == "cw"
+    assert classify(_feat([5e-3] * 3, [125e3] * 3, chirp_scores=np.ones(3))).tech == "noncellular"
+    assert classify(_feat([1.7e-3], [90e3])).tech == "unknown"
+    assert classify(_feat([], [])).tech == "unknown"
+    # GSM timing is stronger evidence than the shape alone.
+    weak = classify(_feat([0.546e-3] * 5, [230e3] * 5))
+    strong = classify(_feat([0.546e-3] * 5, [230e3] * 5, period_s=4.615e-3))
+    assert strong.confidence > weak.confidence

@@ -1,0 +1,196 @@
+"""Emitters: grouping, period (GSM 4.615 ms, LTE 1/5/10 ms), duty cycle, always-on signals, PUCCH pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dsp_signals import (
+    FS,
+    GSM_FRAME_S,
+    GSM_NORMAL_S,
+    GSM_SLOT_S,
+    NOISE_DBFS,
+    add_band_noise,
+    add_gmsk_burst,
+    add_tone,
+    analyze,
+    awgn,
+)
+
+from rfscan.dsp import estimate_period
+
+EMITTER_KEYS = {
+    "freq_hz",
+    "bandwidth_hz",
+    "tech",
+    "burst_count",
+    "first_s",
+    "last_s",
+    "duty_cycle",
+    "period_s",
+    "peak_dbfs",
+    "snr_db",
+}
+BURST_KEYS = {"start_s", "duration_s", "freq_hz", "bandwidth_hz", "peak_dbfs", "snr_db", "emitter"}
+
+
+def test_gsm_single_slot_period_and_duty() -> None:
+    rng = np.random.default_rng(1)
+    x = awgn(int(0.3 * FS), NOISE_DBFS, rng)
+    for k in range(50):
+        add_gmsk_burst(x, rng, start_s=0.02 + k * GSM_FRAME_S, offset_hz=-400e3, snr_db=15)
+    a = analyze(x)
+    assert len(a.emitters) == 1  # type: ignore[attr-defined]
+    e = a.emitters[0]  # type: ignore[attr-defined]
+    assert e.burst_count == 50
+    assert e.period_s == pytest.approx(GSM_FRAME_S, rel=0.005)
+    assert e.duty_cycle == pytest.approx(GSM_NORMAL_S / GSM_FRAME_S, rel=0.15)
+    assert e.freq_hz == pytest.approx(900e6 - 400e3, abs=10e3)
+    assert e.first_s == pytest.approx(0.02, abs=50e-6)
+
+
+def test_gsm_two_slots_per_frame_period_is_the_frame() -> None:
+    rng = np.random.default_rng(2)
+    x = awgn(int(0.3 * FS), NOISE_DBFS, rng)
+    for k in range(40):
+        for slot in (0, 3):
+            add_gmsk_burst(
+                x, rng, start_s=0.02 + k * GSM_FRAME_S + slot * GSM_SLOT_S, offset_hz=300e3, snr_db=15
+            )
+    a = analyze(x)
+    assert len(a.emitters) == 1  # type: ignore[attr-defined]
+    assert a.emitters[0].period_s == pytest.approx(GSM_FRAME_S, rel=0.005)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("period_s", "dur_s"), [(1e-3, 0.5e-3), (5e-3, 1e-3), (10e-3, 1e-3)])
+def test_lte_periods(period_s: float, dur_s: float) -> None:
+    rng = np.random.default_rng(3)
+    x = awgn(int(0.25 * FS), NOISE_DBFS, rng)
+    n = int(0.2 / period_s)
+    for k in range(n):
+        add_band_noise(
+            x,
+            rng,
+            start_s=0.01 + k * period_s,
+            duration_s=dur_s,
+            offset_hz=-500e3,
+            bandwidth_hz=540e3,
+            snr_db=15,
+        )
+    a = analyze(x)
+    assert len(a.emitters) == 1  # type: ignore[attr-defined]
+    e = a.emitters[0]  # type: ignore[attr-defined]
+    assert e.burst_count == n
+    assert e.period_s == pytest.approx(period_s, rel=0.01)
+    assert e.duty_cycle == pytest.approx(dur_s / period_s, rel=0.15)
+    assert e.bandwidth_hz == pytest.approx(540e3, rel=0.1)
+
+
+def test_estimate_period_none_for_irregular_or_few() -> None:
+    rng = np.random.default_rng(4)
+    assert estimate_period([0.1, 0.2]) is None
+    poisson = np.cumsum(rng.exponential(0.037, 60))
+    assert estimate_period(poisson) is None
+    regular = 0.5 + np.arange(30) * 0.02 + rng.normal(0, 10e-6, 30)
+    assert estimate_period(regular) == pytest.approx(0.02, rel=0.002)
+    # Missing bursts do not change the period.
+    assert estimate_period(np.delete(regular, [3, 4, 11, 20])) == pytest.approx(0.02, rel=0.002)
+
+
+def test_always_on_tone_is_one_continuous_emitter() -> None:
+    rng = np.random.default_rng(5)
+    x = awgn(int(0.3 * FS), NOISE_DBFS, rng)
+    add_tone(x, offset_hz=733e3, power_dbfs=-30.0)
+    a = analyze(x, block_size=1 << 15)
+    assert len(a.emitters) == 1  # type: ignore[attr-defined]
+    e = a.emitters[0]  # type: ignore[attr-defined]
+    assert e.continuous
+    assert e.duty_cycle == pytest.approx(1.0, abs=0.02)
+    assert e.period_s is None
+    assert e.freq_hz == pytest.approx(900e6 + 733e3, abs=FS / 256)
+    assert e.peak_dbfs == pytest.approx(-30.0, abs=1.5)
+
+
+def test_bursts_next_to_a_tone_are_their_own_emitter() -> None:
+    rng = np.random.default_rng(6)
+    x = awgn(int(0.2 * FS), NOISE_DBFS, rng)
+    add_tone(x, offset_hz=-250e3, power_dbfs=-25.0)
+    for k in range(20):
+        add_gmsk_burst(x, rng, start_s=0.01 + 2 * k * GSM_FRAME_S, offset_hz=-450e3, snr_db=20)
+    a = analyze(x)
+    techs = sorted(e.tech for e in a.emitters)  # type: ignore[attr-defined]
+    assert techs == ["cw", "gsm"]
+
+
+def test_pucch_pair_is_one_lte_emitter_at_the_carrier_centre() -> None:
+    rng = np.random.default_rng(7)
+    x = awgn(int(0.15 * FS), NOISE_DBFS, rng)
+    centre = 100e3
+    half = 2.5 * 180e3  # edge RBs of a 6-RB (1.4 MHz) carrier
+    for k in range(40):
+        t = 0.01 + k * 2e-3  # one PUCCH subframe every 2 ms
+        add_band_noise(
+            x, rng, start_s=t, duration_s=0.5e-3, offset_hz=centre - half, bandwidth_hz=180e3, snr_db=15
+        )
+        add_band_noise(
+            x,
+            rng,
+            start_s=t + 0.5e-3,
+            duration_s=0.5e-3,
+            offset_hz=centre + half,
+            bandwidth_hz=180e3,
+            snr_db=15,
+        )
+    a = analyze(x)
+    assert len(a.emitters) == 1  # type: ignore[attr-defined]
+    e = a.emitters[0]  # type: ignore[attr-defined]
+    assert e.tech == "lte"
+    assert e.burst_count == 80
+    assert e.freq_hz == pytest.approx(900e6 + centre, abs=15e3)
+    assert e.bandwidth_hz == pytest.approx(2 * half + 180e3, rel=0.1)
+
+
+def test_json_names_and_emitter_index() -> None:
+    rng = np.random.default_rng(8)
+    x = awgn(int(0.1 * FS), NOISE_DBFS, rng)
+    for k in range(5):
+        add_gmsk_burst(x, rng, start_s=0.01 + k * GSM_FRAME_S, offset_hz=500e3, snr_db=15)
+        add_band_noise(
+            x, rng, start_s=0.01 + k * 0.01, duration_s=1e-3, offset_hz=-500e3, bandwidth_hz=360e3, snr_db=15
+        )
+    a = analyze(x)
+    d = a.to_dict()  # type: ignore[attr-defined]
+    assert len(d["emitters"]) == 2
+    for e in d["emitters"]:
+        assert EMITTER_KEYS <= set(e)
+    for b in d["bursts"]:
+        assert set(b) == BURST_KEYS
+        em = d["emitters"][b["emitter"]]
+        assert abs(em["freq_hz"] - b["freq_hz"]) < em["bandwidth_hz"]
+
+
+def test_multi_capture_keeps_one_accumulator_per_centre() -> None:
+    from types import SimpleNamespace
+
+    from rfscan.dsp import analyze_blocks
+
+    rng = np.random.default_rng(9)
+    hop = 1 << 16
+    blocks = []
+    # Hop between two tunings 2 MHz apart: a tone at 901.3 MHz is only inside the second one.
+    for k in range(16):
+        centre = 900e6 if k % 2 == 0 else 902e6
+        x = awgn(hop, NOISE_DBFS, rng)
+        if centre == 902e6:
+            add_tone(x, offset_hz=901.3e6 - centre, power_dbfs=-30.0, start_s=0.0)
+        blocks.append(SimpleNamespace(samples=x, sample_start=k * hop, center_hz=centre, sample_rate_hz=FS))
+    a = analyze_blocks(blocks, FS)
+    assert sorted(s.center_hz for s in a.spectra) == [900e6, 902e6]
+    for c in a.coverage:
+        assert c.watched_s == pytest.approx(8 * hop / FS)
+    tones = [e for e in a.emitters if e.tech == "cw"]
+    assert len(tones) == 1
+    assert tones[0].freq_hz == pytest.approx(901.3e6, abs=FS / 256)
+    s902 = next(s for s in a.spectra if s.center_hz == 902e6)
+    s900 = next(s for s in a.spectra if s.center_hz == 900e6)
+    assert s902.max_dbfs.max() > s900.max_dbfs.max() + 20
