@@ -15,12 +15,13 @@ $(STAMP):
 
 venv: $(STAMP)
 
-## Quick start 1: simulate the built-in crane-cabinet scene and analyze it (no hardware).
+## Quick start 1: simulate the built-in crane-cabinet scene, analyse it, write the inspection report.
 demo: $(STAMP)
 	@mkdir -p $(OUT)
 	$(BIN)/rfscan simulate crane-cabinet -o $(OUT)/crane-cabinet
 	$(BIN)/rfscan analyze $(OUT)/crane-cabinet.sigmf-meta --json $(OUT)/crane-cabinet.json --html $(OUT)/crane-cabinet.html
-	@echo "report: $(OUT)/crane-cabinet.html"
+	$(BIN)/rfscan report $(OUT)/crane-cabinet.json --asset "crane-cabinet (simulated)" -o $(OUT)/inspection.html --json $(OUT)/inspection.json
+	@echo "open $(OUT)/inspection.html (the inspection) or $(OUT)/crane-cabinet.html (the recording)"
 
 ## Quick start 2: the whole test suite, with lint and type checks.
 test: $(STAMP) lint typecheck

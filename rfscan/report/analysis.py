@@ -142,6 +142,22 @@ def _coverage_doc(analysis: Analysis, run_s: float, region: str | None) -> dict[
     }
 
 
+def receiver_info(global_info: Mapping[str, Any]) -> dict[str, Any]:
+    """The receiver that made a recording (tuner, gain, ppm, serial), as far as its metadata says.
+
+    SigMF has only the free-text ``core:hw``; modemhunt's own recordings add ``modemhunt:source``
+    (live sweeps) or ``modemhunt:impairments`` (the simulator's dongle model).
+    """
+    info: dict[str, Any] = {"hw": global_info.get("core:hw")}
+    for key in ("modemhunt:impairments", "modemhunt:source"):
+        extra = global_info.get(key)
+        if isinstance(extra, Mapping):
+            for name in ("tuner", "gain_db", "ppm", "serial"):
+                if extra.get(name) is not None:
+                    info[name] = extra[name]
+    return {k: v for k, v in info.items() if v is not None}
+
+
 #: Spectrum fields kept in the JSON document (per-bin lists; the spectrogram stays out: it is for plots).
 SPECTRUM_FIELDS = ("freqs_hz", "mean_dbfs", "max_dbfs", "noise_floor_dbfs")
 
@@ -235,6 +251,7 @@ def build_document(
             ],
             "hw": recording.global_info.get("core:hw"),
             "recorder": recording.global_info.get("core:recorder"),
+            "source": receiver_info(recording.global_info),
         },
         "region": {"profile": region.profile, "source": region.source},
         "summary": {
@@ -268,7 +285,8 @@ def verdict_lines(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
         band = f"band {e['band']}" if e.get("band") else "band ?"
         lines.append(
             f"{e['tech'].upper()} uplink emitter, {band}, {format_hz(e['freq_hz'])}, "
-            f"{e['burst_count']} bursts between {e['first_s']:.3f} s and {e['last_s']:.3f} s, "
+            f"{e['burst_count']} burst{'s' if e['burst_count'] != 1 else ''} "
+            f"between {e['first_s']:.3f} s and {e['last_s']:.3f} s, "
             f"SNR {e['snr_db']:.1f} dB"
         )
     for e in unknown:

@@ -63,6 +63,9 @@ def test_single_burst_is_found_with_tech_band_and_link(recordings, scene, tech, 
     assert abs(bursts[0]["duration_s"] - truth.duration_s) < 0.3 * truth.duration_s
     assert doc["summary"]["uplink_emitters"] >= 1
     assert doc["truth"]["uplink_found"] == doc["truth"]["uplink_total"] == 1
+    dongle = load_scene(scene).dongle
+    assert doc["input"]["source"]["ppm"] == dongle.ppm  # the receiver is part of the evidence
+    assert doc["input"]["source"]["tuner"] == dongle.tuner
 
 
 def test_quiet_scene_reports_coverage_and_intercept_not_just_nothing(recordings, capsys):
