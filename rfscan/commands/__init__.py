@@ -9,4 +9,13 @@ Each module defines ``register(subparsers, common)`` which adds its parser
 from __future__ import annotations
 
 #: Subcommand modules in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("simulate", "info", "analyze", "report", "rtltcp_sim")
+COMMANDS: tuple[str, ...] = (
+    "simulate",
+    "info",
+    "analyze",
+    "rtltcp_sim",
+    "report",
+    "sweep",
+    "monitor",
+    "locate",
+)

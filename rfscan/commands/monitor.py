@@ -1,0 +1,148 @@
+"""``rfscan monitor``: watch one or a few channels for hours and log every burst as it happens.
+
+Every burst goes to the append-only JSONL event log at once (with its UTC time); a new emitter is
+announced on stderr as soon as its first burst is seen; the JSON report is rewritten atomically
+every ``--snapshot`` seconds, so a crash leaves the last snapshot.  Ctrl-C / SIGTERM end the watch
+with a final report marked ``"complete": false``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from rfscan.survey.session import add_source_arguments, duration_arg
+from rfscan.units import hz_arg
+
+#: More centres than this and a monitor is really a sweep.
+MAX_MONITOR_CENTRES = 8
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add the ``monitor`` subcommand."""
+    p = sub.add_parser(
+        "monitor",
+        parents=[common],
+        help="watch chosen bands or channels for hours, logging every burst",
+        description=(
+            "Dwell on one or a few centres (round-robin) for a long time: every burst is appended to a "
+            "JSONL log with its UTC time as it happens, new emitters are announced on stderr, and a JSON "
+            "snapshot is rewritten atomically at intervals."
+        ),
+    )
+    add_source_arguments(p, many=False)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--bands", metavar="LIST", help="band names (B20,GSM900) or uplink-eu")
+    what.add_argument("--freq", type=hz_arg, action="append", metavar="HZ", help="a channel (repeatable)")
+    p.add_argument("--bandwidth", type=hz_arg, default=200e3, metavar="HZ", help="width of --freq channels")
+    p.add_argument("--region", metavar="NAME", help="band-plan region (default eu)")
+    p.add_argument("--duration", type=duration_arg, default=8 * 3600.0, metavar="T", help="e.g. 90s, 15m, 8h")
+    p.add_argument("--dwell", type=float, default=1.0, metavar="S", help="time per centre before moving on")
+    p.add_argument("--json", metavar="OUT", help="report / snapshot file")
+    p.add_argument("--events", metavar="OUT.jsonl", help="append-only burst log (default: next to --json)")
+    p.add_argument("--snapshot", type=float, default=60.0, metavar="S", help="rewrite --json every S s")
+    p.add_argument("-q", "--quiet", action="store_true", help="no live status on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the watch."""
+    from rfscan.errors import InputError, SourceError
+    from rfscan.survey.engine import SurveyEngine, source_overhead_s
+    from rfscan.survey.events import EventLog, LiveView
+    from rfscan.survey.plan import RequestedSpan, plan_hops, resolve_spans
+    from rfscan.survey.session import check_positive, default_events_path, open_sources, stop_on_signals
+    from rfscan.units import format_hz
+
+    check_positive(args.dwell, "--dwell")
+    check_positive(args.snapshot, "--snapshot")
+    region = args.region or "eu"
+    if args.freq:
+        spans = [
+            RequestedSpan(f"{format_hz(f)}", "any", f - args.bandwidth / 2, f + args.bandwidth / 2)
+            for f in args.freq
+        ]
+    else:
+        spans, reg = resolve_spans(args.bands, args.region)
+        region = reg or region
+    view = LiveView(quiet=args.quiet)
+    sources = open_sources([args.source], rate_hz=args.rate, gain_db=args.gain, ppm=args.ppm)
+    events: EventLog | None = None
+    try:
+        src = sources[0]
+        plan = plan_hops(
+            spans,
+            src.sample_rate_hz,
+            tuner_ranges_hz=src.tuner.ranges_hz,
+            tuner=src.tuner.name,
+            settle_s=source_overhead_s(src),
+            dwell_s=args.dwell,
+        )
+        if len(plan.hops) > MAX_MONITOR_CENTRES:
+            raise InputError(
+                f"monitor: {len(plan.hops)} centres are needed for that; watch at most "
+                f"{MAX_MONITOR_CENTRES} (name fewer bands or channels) or use 'rfscan sweep'"
+            )
+        for u in plan.unreachable:
+            view.notice(f"monitor: not reachable: {u.describe()}")
+        view.notice(
+            "monitor: watching "
+            + ", ".join(f"{format_hz(h.usable_low_hz)}-{format_hz(h.usable_high_hz)}" for h in plan.hops)
+            + f" for {args.duration:.0f} s"
+        )
+        events = EventLog(default_events_path(args.json, args.events, "monitor"))
+        stop = threading.Event()
+
+        def snapshot(engine: SurveyEngine) -> None:
+            _write(engine, args, final=False)
+
+        engine = SurveyEngine(
+            sources,
+            plan,
+            region=region,
+            passes=None,
+            duration_s=args.duration,
+            events=events,
+            view=view,
+            max_reconnects=args.max_reconnects,
+            stop=stop,
+            mode="monitor",
+            on_snapshot=snapshot if args.json and args.json != "-" else None,
+            snapshot_s=args.snapshot,
+        )
+        with stop_on_signals(stop, view) as got:
+            engine.run()
+        if got:
+            engine.interrupted = True
+        doc = _write(engine, args, final=True)
+    finally:
+        for s in sources:
+            s.close()
+        if events is not None:
+            events.close()
+    s = doc["summary"]
+    out = sys.stderr if args.json == "-" else sys.stdout
+    print(
+        f"{s['emitters']} emitters ({s['uplink_emitters']} uplink), {s['bursts']} bursts in "
+        f"{doc['coverage']['run_s']:.1f} s" + ("" if doc["complete"] else " (INCOMPLETE: partial)"),
+        file=out,
+    )
+    if engine.error is not None:
+        raise SourceError(f"monitor stopped: {engine.error} (partial report written)")
+    return 130 if engine.interrupted else 0
+
+
+def _write(engine: Any, args: argparse.Namespace, *, final: bool) -> dict[str, Any]:
+    from rfscan.report.jsonout import write_json
+    from rfscan.survey.report import build_document
+
+    doc = build_document(engine, mode="monitor", note=None if final else "snapshot of a running monitor")
+    if not final:
+        doc["complete"] = False
+    if args.json:
+        write_json(doc, args.json)
+    return doc

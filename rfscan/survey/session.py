@@ -1,0 +1,159 @@
+"""What the survey commands share: opening sources, stop signals, writing reports."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rfscan.errors import InputError, SourceError
+from rfscan.survey.events import LiveView
+
+#: Old-tuning bytes a sweep discards after each rtl_tcp retune: two librtlsdr USB transfers
+#: (2 x 262144 bytes, src/librtlsdr.c DEFAULT_BUF_LENGTH).  The client drains the socket to its
+#: "live edge" and then discards one transfer, but the drain stops at the first moment no byte is
+#: readable, which can be in the middle of a transfer still arriving (TCP delivers a 256 KiB buffer
+#: in many segments; a busy host or network pauses between them).  The rest of that transfer plus the
+#: transfer holding the retune are then old-frequency samples: with one transfer discarded, a paced
+#: sweep over RtlTcpSimServer showed a hop's dwell holding the previous hop's signal (an LTE PUSCH at
+#: 844.3-845.38 MHz reported at 846.1-847.2 MHz).  Two transfers removed it (tests/rfscan/
+#: test_survey_sweep.py::test_paced_rtl_tcp_sweep_reports_emitters_at_their_true_frequency).
+RTLTCP_SWEEP_BACKLOG_BYTES = 2 * 262144
+
+__all__ = [
+    "RTLTCP_SWEEP_BACKLOG_BYTES",
+    "add_source_arguments",
+    "default_events_path",
+    "open_sources",
+    "parse_gain",
+    "stop_on_signals",
+]
+
+
+def parse_gain(text: str) -> float | None:
+    """``--gain 40`` or ``--gain auto``."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"gain {text!r}: a number of dB or 'auto'") from None
+
+
+def add_source_arguments(p: argparse.ArgumentParser, *, many: bool) -> None:
+    """``--source URL`` (repeatable when ``many``), ``--rate``, ``--gain``, ``--ppm``."""
+    from rfscan.units import hz_arg
+
+    p.add_argument(
+        "--source",
+        metavar="URL",
+        action="append" if many else "store",
+        required=True,
+        help="rtlsdr://0, rtltcp://HOST:PORT, sim://SCENE?seed=N or file://PATH"
+        + (" (repeat: several dongles share the plan)" if many else ""),
+    )
+    p.add_argument("--rate", type=hz_arg, default=2.4e6, metavar="HZ", help="sample rate (default 2.4M)")
+    p.add_argument(
+        "--gain", type=parse_gain, default=None, metavar="DB|auto", help="tuner gain (default auto)"
+    )
+    p.add_argument("--ppm", type=int, default=0, metavar="N", help="frequency correction in ppm")
+    p.add_argument(
+        "--max-reconnects",
+        type=int,
+        default=3,
+        metavar="N",
+        help="reconnections to an rtl_tcp server allowed before giving up (default 3)",
+    )
+
+
+def open_sources(urls: Sequence[str], *, rate_hz: float, gain_db: float | None, ppm: int) -> list[Any]:
+    """Open every source (rtl_tcp ones reconnect with back-off); close the opened ones on failure.
+
+    Raises
+    ------
+    SourceError
+        A source cannot be opened.
+    """
+    from rfscan.sources import open_source
+
+    out: list[Any] = []
+    try:
+        for url in urls:
+            kw: dict[str, Any] = {"sample_rate_hz": rate_hz, "gain_db": gain_db, "ppm": ppm}
+            if url.lower().startswith("rtltcp://"):
+                if "reconnect=" not in url:
+                    kw["reconnect"] = True
+                if "backlog_bytes=" not in url:
+                    kw["backlog_bytes"] = RTLTCP_SWEEP_BACKLOG_BYTES
+            out.append(open_source(url, **kw))
+    except BaseException:
+        for s in out:
+            with contextlib.suppress(Exception):
+                s.close()
+        raise
+    if len({s.url for s in out}) != len(out):
+        for s in out:
+            s.close()
+        raise SourceError("the same source is given twice: each --source must be a different dongle")
+    return out
+
+
+def default_events_path(json_path: str | None, events: str | None, stem: str) -> str | None:
+    """``--events`` if given, else ``<json>.events.jsonl`` next to ``--json`` (none for stdout)."""
+    if events:
+        return events
+    if json_path and json_path != "-":
+        p = Path(json_path)
+        return str(p.with_name(p.stem + ".events.jsonl"))
+    return None
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event, view: LiveView) -> Iterator[list[int]]:
+    """While inside, SIGINT and SIGTERM set ``stop`` (a second one raises KeyboardInterrupt)."""
+    got: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if got:
+            raise KeyboardInterrupt
+        got.append(signum)
+        stop.set()
+        view.notice("rfscan: stopping; writing a partial report")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def check_positive(value: float | None, name: str) -> None:
+    """Reject zero or negative durations and counts."""
+    if value is not None and not value > 0:
+        raise InputError(f"{name} must be > 0, got {value}")
+
+
+def duration_arg(text: str) -> float:
+    """``--duration 90``, ``90s``, ``15m``, ``8h`` or ``1d`` as seconds (argparse ``type=``)."""
+    t = text.strip().lower()
+    scale = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    factor = 1.0
+    if t and t[-1] in scale:
+        factor = scale[t[-1]]
+        t = t[:-1]
+    try:
+        value = float(t) * factor
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"duration {text!r}: write e.g. 90, 90s, 15m or 8h") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"duration {text!r} must be > 0")
+    return value
