@@ -16,8 +16,14 @@ log = logging.getLogger("rfscan")
 
 
 def _one_line(text: str) -> str:
-    """Fold a message onto one printable line."""
-    return " ".join(text.split())
+    """Fold a message onto one line with every control sequence made visible.
+
+    Messages quote file names and metadata from untrusted recordings: an escape sequence in a
+    file name must not reach the terminal.
+    """
+    from serialprobe.sanitize import terminal_safe
+
+    return terminal_safe(" ".join(text.split()), max_chars=600)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,21 +8,24 @@ to see such an activity at all.
 Model
 -----
 A watch of total length ``run_s`` looks at a band in dwells of ``dwell_s`` every ``revisit_s``
-(a file or a fixed monitor: ``dwell_s == revisit_s == run_s``).  An emitter starts one activity
-of length ``activity_s`` every ``period_s``, at a random phase.
+(a file or a fixed monitor: ``dwell_s == revisit_s == run_s``).  An emitter starts an activity of
+length ``activity_s`` on average every ``period_s``; its timers are not locked to the sweep, so the
+phase of each activity against the dwell schedule is taken as independent and uniform.
 
-* The chance that an activity starts close enough to overlap the run is
-  ``min(1, (run_s + activity_s) / period_s)``.
-* Given that, the chance that the activity overlaps at least one dwell is
-  ``min(1, (dwell_s + activity_s) / revisit_s)`` (uniform phase of the activity against the
-  dwell schedule).
+* ``N = (run_s + activity_s) / period_s`` activities overlap the run on average: ``floor(N)``
+  surely, one more with probability ``frac(N)``.
+* Each overlaps at least one dwell with probability ``q = min(1, (dwell_s + activity_s) / revisit_s)``.
 
-Their product is the probability of intercept (an activity seen is assumed detected: the
-detector's own miss rate at a given SNR is measured separately in ``benchmarks/detection.py``).
+So ``P = 1 - (1 - q) ** floor(N) * (1 - frac(N) * q)``.  For a continuous watch (``q = 1``) this is
+``min(1, N)``.  An emitter whose period is an exact multiple of the revisit time keeps the same
+phase at every visit and may be missed every time: then ``q`` (one look) is the lower bound.
+An activity seen is assumed detected: the detector's own miss rate at a given SNR is measured
+separately in ``benchmarks/detection.py``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -88,9 +91,10 @@ def intercept_probability(
     revisit = run_s if revisit_s is None else revisit_s
     if dwell <= 0 or revisit <= 0:
         return 0.0
-    p_overlap_run = min(1.0, (run_s + activity_s) / period_s)
-    p_overlap_dwell = min(1.0, (dwell + activity_s) / revisit)
-    return p_overlap_run * p_overlap_dwell
+    n = (run_s + activity_s) / period_s
+    q = min(1.0, (dwell + activity_s) / revisit)
+    whole = math.floor(n)
+    return 1.0 - (1.0 - q) ** whole * (1.0 - (n - whole) * q)
 
 
 def intercept_table(

@@ -44,3 +44,13 @@ def test_import_needs_no_hardware_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == ""
     assert serialprobe.__version__ == rfscan.__version__
+
+
+def test_error_lines_never_carry_control_sequences(tmp_path, capsys):
+    """File names and metadata are untrusted: an escape sequence in one must not reach the terminal."""
+    evil = tmp_path / "evil\x1b]52;c;cHduZWQ=\x07\x1b[2J.sigmf-meta"
+    assert rfscan_main(["info", str(evil)]) != 0
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "\x1b" not in err
+    assert "\x07" not in err

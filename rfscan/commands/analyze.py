@@ -126,10 +126,11 @@ def _summary(doc: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse ``args.path`` and write the requested outputs."""
+    from rfscan.atomic import write_text_atomic
     from rfscan.dsp import analyze_blocks
     from rfscan.iq import open_recording
     from rfscan.report.analysis import build_document, choose_region, render_html
-    from rfscan.report.jsonout import write_json, write_text_atomic
+    from rfscan.report.jsonout import write_json
 
     if args.block_size < 4096:
         from rfscan.errors import InputError

@@ -17,9 +17,10 @@ _MAX_TEXT = 200
 
 
 def _clean(value: Any) -> str:
-    """Printable one-line version of an untrusted metadata string."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+    """Printable one-line version of an untrusted metadata string (control characters made visible)."""
+    from serialprobe.sanitize import terminal_safe
+
+    return terminal_safe(str(value), max_chars=_MAX_TEXT)
 
 
 def register(

@@ -38,6 +38,7 @@ def register(
 
 def run(args: argparse.Namespace) -> int:
     """Build the report and write the requested files."""
+    from rfscan.atomic import write_text_atomic
     from rfscan.report.inspection import (
         build_report,
         load_input,
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         render_pdf,
         verdict_text,
     )
-    from rfscan.report.jsonout import write_json, write_text_atomic
+    from rfscan.report.jsonout import write_json
 
     inputs = [load_input(path) for path in args.inputs]
     report = build_report(inputs, asset=args.asset, operator=args.operator, site=args.site)

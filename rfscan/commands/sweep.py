@@ -132,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(engine: Any, args: argparse.Namespace, *, final: bool) -> dict[str, Any]:
-    from rfscan.report.jsonout import write_json, write_text_atomic
+    from rfscan.atomic import write_text_atomic
+    from rfscan.report.jsonout import write_json
     from rfscan.survey.report import build_document, render_html
 
     doc = build_document(engine, mode="sweep", note=None if final else "snapshot of a running sweep")

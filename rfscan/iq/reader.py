@@ -46,6 +46,8 @@ DEFAULT_BLOCK_SIZE = 262144
 #: ``open_recording(verify=None)`` checks core:sha512 only for data up to this size.
 VERIFY_LIMIT_BYTES = 64 * 1024 * 1024
 _HASH_CHUNK = 1 << 20
+#: Highest centre frequency accepted from the command line (no receiver this tool reads goes higher).
+MAX_CENTER_HZ = 100e9
 #: Larger "metadata" files are refused before reading (real SigMF metadata is far smaller).
 MAX_META_BYTES = 256 * 1024 * 1024
 
@@ -829,6 +831,13 @@ def open_recording(
     overrides: dict[str, Any] = {"fmt": fmt, "sample_rate_hz": sample_rate_hz, "center_hz": center_hz}
     if fmt is not None:
         _datatype_or_error(fmt, p.name)
+    if sample_rate_hz is not None and not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
+        raise InputError(f"{p.name}: sample rate must be a positive number of Hz, got {sample_rate_hz:g}")
+    if center_hz is not None and not (math.isfinite(center_hz) and 0 <= center_hz <= MAX_CENTER_HZ):
+        raise InputError(
+            f"{p.name}: centre frequency must be between 0 and {MAX_CENTER_HZ / 1e9:g} GHz, "
+            f"got {center_hz:g} Hz"
+        )
     if name.endswith(_COMPRESSED_ARCHIVE_EXTS):
         raise InputError(
             f"{p.name}: compressed SigMF archives cannot be streamed: decompress it to a .sigmf first"

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rfscan import __version__
+from rfscan.atomic import write_text_atomic
 from rfscan.errors import InputError
 from rfscan.iq.formats import from_complex64, normalize_datatype
 from rfscan.iq.model import Annotation, Capture
@@ -171,6 +172,7 @@ class SigMFWriter:
         self._sha512 = hashlib.sha512()
         self._closed = False
         try:
+            self.data_path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.data_path, "wb")  # noqa: SIM115 - closed in close()/abort()
         except OSError as err:
             raise InputError(f"{self.data_path}: cannot create: {err.strerror or err}") from err
@@ -504,17 +506,4 @@ def add_annotations(
         text = json.dumps(meta, indent=4, allow_nan=False) + "\n"
     except ValueError as err:
         raise InputError(f"{path.name}: metadata holds a NaN or infinity: {err}") from err
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise InputError(f"{path.parent}: cannot write next to {path.name}: {err.strerror or err}") from err
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(text, path, error=InputError)

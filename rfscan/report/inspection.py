@@ -42,10 +42,10 @@ from typing import TYPE_CHECKING, Any
 from rfscan import __version__
 from rfscan.errors import InputError, RfscanError
 from rfscan.report.analysis import CELLULAR_TECHS, is_cellular_uplink
+from rfscan.report.plots import figure_canvas, png_bytes
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    pass
 
 #: Format of the machine-readable report.
 SCHEMA = "modemhunt.inspection/1"
@@ -884,21 +884,6 @@ def build_report(
 # plots
 
 
-def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_in, height_in), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot(1, 1, 1)
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
 def merge_band_spans(
     parts: Sequence[tuple[float, float, str, str]], low_hz: float, high_hz: float
 ) -> list[tuple[float, float, str, str]]:
@@ -948,7 +933,7 @@ def burst_map_png(
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
-    fig, ax = _figure(11.0, 3.8)
+    fig, ax = figure_canvas(11.0, 3.8)
     min_w = max(run_s, 1e-3) / 600
     groups: dict[bool, list[Rectangle]] = {True: [], False: []}
     f_lo, f_hi = math.inf, -math.inf
@@ -973,12 +958,12 @@ def burst_map_png(
     ax.set_ylabel("frequency (MHz)")
     ax.set_title(title + " (red: cellular uplink emitters, grey: others)")
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def coverage_png(spans: Sequence[Mapping[str, Any]], *, title: str = "Watched spans") -> bytes:
     """Seconds watched per frequency span, with the uplink (red) and downlink (blue) bands shaded."""
-    fig, ax = _figure(11.0, 3.0)
+    fig, ax = figure_canvas(11.0, 3.0)
     lo, hi = math.inf, -math.inf
     for span in spans:
         a, b, w = span["low_hz"], span["high_hz"], span["watched_s"]
@@ -988,7 +973,7 @@ def coverage_png(spans: Sequence[Mapping[str, Any]], *, title: str = "Watched sp
         ax.bar(a / 1e6, w, width=(b - a) / 1e6, align="edge", color="#2b7a0b", alpha=0.7)
     if not math.isfinite(lo):
         ax.text(0.5, 0.5, "no watched spans in the input", ha="center", transform=ax.transAxes)
-        return _png(fig)
+        return png_bytes(fig)
     pad = max((hi - lo) * 0.03, 0.5e6)
     parts = {
         (band["low_hz"], band["high_hz"], str(band["band"]), str(band["link"]))
@@ -1015,7 +1000,7 @@ def coverage_png(spans: Sequence[Mapping[str, Any]], *, title: str = "Watched sp
     ax.set_ylabel("watched (s)")
     ax.set_title(title + " (uplink bands red, downlink blue)")
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 @dataclass(frozen=True)
@@ -1464,6 +1449,7 @@ def _pdf_matplotlib(report: Mapping[str, Any], figures: Sequence[Plot], pdf_path
                 va="top",
                 family="monospace",
                 fontsize=7,
+                parse_math=False,  # device strings may hold "$...$": text, never mathtext
             )
             pdf.savefig(fig)
         for f in figures:
@@ -1471,7 +1457,9 @@ def _pdf_matplotlib(report: Mapping[str, Any], figures: Sequence[Plot], pdf_path
             ax = fig.add_axes((0.05, 0.3, 0.9, 0.65))
             ax.imshow(imread(io.BytesIO(f.png), format="png"))
             ax.set_axis_off()
-            fig.text(0.05, 0.27, "\n".join(textwrap.wrap(f.caption, 110)), va="top", fontsize=8)
+            fig.text(
+                0.05, 0.27, "\n".join(textwrap.wrap(f.caption, 110)), va="top", fontsize=8, parse_math=False
+            )
             pdf.savefig(fig)
     os.replace(tmp, pdf_path)
 

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from rfscan.errors import RfscanError
+from rfscan.atomic import write_text_atomic
 
 
 def to_jsonable(value: Any) -> Any:
@@ -64,16 +63,3 @@ def write_json(doc: Any, target: str | os.PathLike[str]) -> None:
         sys.stdout.flush()
         return
     write_text_atomic(text, target)
-
-
-def write_text_atomic(text: str, target: str | os.PathLike[str]) -> None:
-    """Write a text file atomically (temporary sibling, then rename)."""
-    path = Path(target)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise RfscanError(f"cannot write {path}: {err.strerror or err}") from err

@@ -42,7 +42,8 @@ class Box:
     label: str | None = None
 
 
-def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
+def figure_canvas(width_in: float, height_in: float) -> tuple[Figure, Axes]:
+    """A figure on an Agg canvas (no pyplot state) and its one axes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -51,7 +52,8 @@ def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot(1, 1, 1)
 
 
-def _png(fig: Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
@@ -76,7 +78,7 @@ def spectrum_png(
     spans
         Band-plan spans to shade and label.
     """
-    fig, ax = _figure(11.0, 3.6)
+    fig, ax = figure_canvas(11.0, 3.6)
     f_mhz = np.asarray(freq_hz, dtype=np.float64) / 1e6
     for name, values in traces:
         ax.plot(f_mhz, values, linewidth=0.8, label=name)
@@ -104,7 +106,7 @@ def spectrum_png(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def spectrogram_png(
@@ -126,7 +128,7 @@ def spectrogram_png(
     """
     from matplotlib.patches import Rectangle
 
-    fig, ax = _figure(11.0, 4.2)
+    fig, ax = figure_canvas(11.0, 4.2)
     finite = power_db[np.isfinite(power_db)]
     lo = vmin_db if vmin_db is not None else (float(np.percentile(finite, 5)) if finite.size else -100.0)
     hi = vmax_db if vmax_db is not None else (float(np.max(finite)) if finite.size else 0.0)
@@ -155,7 +157,7 @@ def spectrogram_png(
     ax.set_ylabel("time (s)")
     ax.set_title(title)
     fig.colorbar(img, ax=ax, label="dBFS per bin", shrink=0.9)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def timeline_png(
@@ -166,7 +168,7 @@ def timeline_png(
     title: str = "Bursts per emitter",
 ) -> bytes:
     """A burst timeline: one row per emitter, one bar per burst ``(start_s, duration_s)``."""
-    fig, ax = _figure(11.0, 0.6 + 0.35 * max(len(rows), 1))
+    fig, ax = figure_canvas(11.0, 0.6 + 0.35 * max(len(rows), 1))
     min_w = (t1_s - t0_s) / 2000 if t1_s > t0_s else 1e-3
     for i, (_, bursts) in enumerate(rows):
         bars = [(s, max(d, min_w)) for s, d in bursts]
@@ -176,4 +178,4 @@ def timeline_png(
     ax.set_xlabel("time (s)")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return png_bytes(fig)

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rfscan.errors import SceneError
+from rfscan.iq.formats import bytes_per_sample
 from rfscan.sim.render import SceneRenderer
 from rfscan.sim.scene import CaptureSpec, Scene, load_scene
 from rfscan.sim.truth import TruthBurst, ground_truth, merge_sessions
@@ -77,6 +79,23 @@ def _plan(scene: Scene, duration_s: float | None) -> list[CaptureSpec]:
     return out
 
 
+#: Free space left on the output's file system after a simulation (never fill the disk).
+_DISK_MARGIN_BYTES = 512 * 1024 * 1024
+
+
+def _check_room(out_base: str | os.PathLike[str], data_bytes: float) -> None:
+    """Refuse a recording that would not fit on its file system (with a margin)."""
+    folder = Path(out_base).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if data_bytes + _DISK_MARGIN_BYTES > free:
+        raise SceneError(
+            f"{out_base}: the recording needs {data_bytes / 1e9:.2f} GB but {folder} has "
+            f"{free / 1e9:.2f} GB free (keeping {_DISK_MARGIN_BYTES / 1e9:.1f} GB): shorten --duration"
+        )
+
+
 def simulate_recording(
     scene: Scene | str | os.PathLike[str],
     out_base: str | os.PathLike[str],
@@ -115,6 +134,7 @@ def simulate_recording(
         raise SceneError(f"datatype must be cu8, ci8, ci16_le or cf32_le, got {dt!r}")
     fs = sc.sample_rate_hz
     plan = _plan(sc, duration_s)
+    _check_room(out_base, sum(c.duration_s for c in plan) * fs * bytes_per_sample(dt))
     d = sc.dongle
     extra: dict[str, object] = {
         "core:hw": f"simulated RTL-SDR ({d.tuner})",

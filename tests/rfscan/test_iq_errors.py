@@ -287,11 +287,15 @@ def test_huge_meta_refused_without_reading(tmp_path):
     _fails(meta, "far too large for SigMF metadata")
 
 
-def test_writer_into_missing_directory(tmp_path):
+def test_writer_creates_missing_folders_but_not_through_a_file(tmp_path):
     from rfscan.iq import SigMFWriter
 
+    with SigMFWriter(tmp_path / "new" / "dir" / "x", sample_rate_hz=RATE, center_hz=1e9) as w:
+        w.write(np.zeros(16, np.complex64))
+    assert (tmp_path / "new" / "dir" / "x.sigmf-meta").exists()
+    (tmp_path / "file").write_text("not a folder")
     with pytest.raises(InputError, match="cannot create"):
-        SigMFWriter(tmp_path / "no" / "such" / "dir" / "x", sample_rate_hz=RATE, center_hz=1e9)
+        SigMFWriter(tmp_path / "file" / "x", sample_rate_hz=RATE, center_hz=1e9)
 
 
 def test_add_annotations_to_archive_or_missing(tmp_path):
@@ -305,3 +309,14 @@ def test_add_annotations_to_archive_or_missing(tmp_path):
     meta.write_text("{broken")
     with pytest.raises(InputError, match="malformed JSON"):
         add_annotations(meta, [Annotation(0, 1)])
+
+
+@pytest.mark.parametrize(
+    ("rate", "center", "message"),
+    [(2.4e6, -5.0, "centre frequency"), (2.4e6, 1e30, "centre frequency"), (-1.0, 847e6, "sample rate")],
+)
+def test_impossible_rate_or_centre_is_refused_up_front(tmp_path, rate, center, message):
+    raw = tmp_path / "x.cu8"
+    raw.write_bytes(bytes(64))
+    with pytest.raises(InputError, match=message):
+        open_recording(raw, sample_rate_hz=rate, center_hz=center)

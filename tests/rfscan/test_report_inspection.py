@@ -364,7 +364,7 @@ def test_merge_band_spans_merges_overlaps_per_link() -> None:
 
 def test_pdf_without_chromium_uses_matplotlib(quiet: Path, tmp_path: Path) -> None:
     item = load_input(quiet)
-    report = build_report([item], asset="crane")
+    report = build_report([item], asset="crane $x^$ {\\bf 1} $")  # dollar signs are text, not mathtext
     pdf = tmp_path / "r.pdf"
     assert render_pdf(report, make_figures([item], report), pdf, chromium=None) == "matplotlib"
     data = pdf.read_bytes()

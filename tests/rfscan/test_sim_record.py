@@ -170,3 +170,13 @@ def test_crane_cabinet_first_capture_quick(tmp_path: Path) -> None:
     sc = load_scene("crane-cabinet")
     res = simulate_recording(sc, tmp_path / "cc", duration_s=0.15)
     assert {"lte-modem-prach", "lte-modem-pusch", "lte-modem-pucch"} <= set(res.burst_counts)
+
+
+def test_refuses_a_recording_that_would_fill_the_disk(tmp_path):
+    """A mistyped duration must not write until the disk is full."""
+    import shutil
+
+    free_s = shutil.disk_usage(tmp_path).free / (2.4e6 * 2)  # seconds of cu8 that would fit
+    with pytest.raises(SceneError, match="shorten --duration"):
+        simulate("gsm-rach", tmp_path / "huge", duration_s=2 * free_s)
+    assert list(tmp_path.iterdir()) == []
