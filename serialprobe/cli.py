@@ -11,13 +11,28 @@ from collections.abc import Sequence
 from serialprobe import __version__
 from serialprobe.commands import COMMANDS
 from serialprobe.errors import SerialprobeError
+from serialprobe.sanitize import terminal_safe
 
 log = logging.getLogger("serialprobe")
 
 
+#: Bound on an error message shown on stderr (it may quote device paths and device output).
+MAX_ERROR_CHARS = 400
+#: ESC and the C1 introducers (CSI, OSC, DCS, SOS, PM, APC, ST) rendered as visible text.
+_INTRODUCERS = {0x1B: "\\x1b", **{cp: f"\\u{cp:04x}" for cp in (0x9B, 0x9D, 0x90, 0x98, 0x9E, 0x9F, 0x9C)}}
+
+
 def _one_line(text: str) -> str:
-    """Fold a message onto one printable line."""
-    return " ".join(text.split())
+    """Fold a message onto one line that cannot drive the terminal.
+
+    Whitespace runs (newlines included) become one space and the rest goes through
+    :func:`serialprobe.sanitize.terminal_safe`: messages quote port names and device text, which
+    may come from USB strings or a hostile device. Escape-sequence introducers are shown rather
+    than the whole sequence dropped, so the user sees the name they typed (``/dev/\\x1b[31mtty``,
+    not a different device ``/dev/tty``).
+    """
+    folded = " ".join(text.split()).translate(_INTRODUCERS)
+    return terminal_safe(folded, max_chars=MAX_ERROR_CHARS)
 
 
 def build_parser() -> argparse.ArgumentParser:

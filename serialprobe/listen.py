@@ -5,7 +5,7 @@ exclusive) and only ever reads. It cannot change what arrives at a given setting
 settings in turn and scores each capture:
 
 1. **Sweep.** About half of ``duration_s`` is split evenly over the candidate baud rates (default
-   9600, 19200, 38400, 57600, 115200, 4800, 2400, 230400, 460800, 921600) at 8N1. The input buffer
+   115200, 9600, 19200, 38400, 57600, 4800, 2400, 230400, 460800, 921600) at 8N1. The input buffer
    is flushed after every change so a capture only holds bytes received at its own setting.
 2. **Refine.** The rest of the time goes to the best one or two rates of the sweep, plus their
    8E1 and 8O1 variants when the platform reports UART errors (see below). Captures at the same
@@ -15,6 +15,14 @@ settings in turn and scores each capture:
    score scaled down by the UART error rate, with a small term for the absence of wrong-rate
    artifacts (0x00, 0x80, 0xf0, 0xff ... bytes). The best setting wins; ties go to the setting tried
    first. No bytes at all means ``silent``; bytes that no recogniser explains mean ``unknown``.
+4. **Extend for slow talkers.** A short slice per rate misses a bus that talks in rare bursts (a
+   Modbus master polling every 1.5 s is heard, if at all, at wrong rates: garbage). So when bytes
+   were heard but nothing identified them, listening goes on (``extend_s``, default twice
+   ``duration_s``) one whole burst at a time: at rates whose capture showed some structure, then
+   the common bus rates (:data:`BUS_BAUDS`), then the other rates that heard bytes, waiting at each
+   for one bus period (measured from the bursts heard, 1-4 s) until a burst arrives; a burst of
+   garbage moves on to the next rate. This replaces step 2 for such lines; once a protocol is found
+   and UART errors are observable, each framing of its rate gets one burst too.
 
 UART errors. pyserial has no API for framing or parity errors and configures POSIX ttys with
 ``INPCK`` and ``PARMRK`` off, so the kernel delivers errored characters like good ones. On POSIX,
@@ -22,12 +30,18 @@ UART errors. pyserial has no API for framing or parity errors and configures POS
 only: nothing is sent, no control line moves) and decodes the ``0xff 0x00 c`` markers the tty
 layer then inserts (:func:`serialprobe.recognize.decode_parmrk`). That is what separates 8N1 from
 8E1/8O1 at the right baud rate: their data bytes are the same, only the stop/parity bit checks
-differ.
+differ. The termios attributes the device had before it was opened (rate, parity, these flags) are
+put back before the port is closed (:func:`serialprobe.transport.restore_tty_attrs`): drivers such
+as the 8250 UART keep them across opens.
 
 Limits
 ------
-* A line that is silent while we listen is reported ``silent`` even if it talks later; slow
-  talkers (a 1 Hz GPS) need ``duration_s`` of a few seconds so every rate sees a burst.
+* A line that is silent while we listen is reported ``silent`` even if it talks later: a bus
+  quieter than the whole listen looks silent (and :attr:`ListenResult.writes_allowed` is true, as
+  for an idle modem). Give such lines a longer ``duration_s``.
+* The extension waits about one bus period per rate, so within its bound it reaches only a few
+  rates of a very slow bus: a bus polled every 1.5 s at 19200 or 9600 baud is found by a 3 s listen,
+  one polled every 2.5 s at 38400 may stay ``unknown``. ``unknown`` is not writable.
 * Without error reporting (Windows, pyserial URLs such as ``socket://``, pseudo-terminals, which
   never flag errors) the framing is not observable and 8N1 is reported.
 * Where the configured rate changes nothing (USB CDC-ACM and vendor modem ports, plain
@@ -42,10 +56,11 @@ Limits
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from serialprobe import transport
@@ -63,19 +78,24 @@ from serialprobe.recognize import (
 from serialprobe.sanitize import escape_bytes
 
 __all__ = [
+    "BUS_BAUDS",
     "DEFAULT_BAUDS",
     "DEFAULT_FRAMINGS",
     "MAX_CAPTURE_BYTES",
     "PROTOCOLS",
+    "WRITABLE_PROTOCOLS",
     "ListenResult",
     "SettingResult",
+    "default_extend_s",
     "listen",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Candidate rates in the order they are tried (common industrial and modem rates first).
-DEFAULT_BAUDS: tuple[int, ...] = (9600, 19200, 38400, 57600, 115200, 4800, 2400, 230400, 460800, 921600)
+#: Candidate rates in the order they are tried: 115200 first (the usual AT modem rate: whatever a
+#: modem says right after the port is opened, e.g. boot URCs, is heard at its most likely rate;
+#: USB modem ports ignore the rate and report it), then the common industrial rates.
+DEFAULT_BAUDS: tuple[int, ...] = (115200, 9600, 19200, 38400, 57600, 4800, 2400, 230400, 460800, 921600)
 #: Framings tried at the best rates when UART errors are observable.
 DEFAULT_FRAMINGS: tuple[str, ...] = ("8N1", "8E1", "8O1")
 #: Bytes kept per setting (more are counted, not stored).
@@ -84,6 +104,11 @@ MAX_CAPTURE_BYTES = 64 * 1024
 SAMPLE_BYTES = 256
 #: Possible values of :attr:`ListenResult.protocol`.
 PROTOCOLS: tuple[str, ...] = ("at", "modbus", "nmea", "diag", "text", "silent", "unknown")
+#: Listen verdicts after which an AT probe may write without ``--force``.
+WRITABLE_PROTOCOLS: tuple[str, ...] = ("at", "silent")
+#: Rates the extension tries first: Modbus RTU 19200 (the spec's default) and 9600 (Modbus over
+#: Serial Line V1.02, 2.5.1), NMEA 0183 4800 (standard) and 38400 (high-speed, AIS).
+BUS_BAUDS: tuple[int, ...] = (19200, 9600, 4800, 38400)
 #: A recogniser must reach this score for its protocol to be reported.
 MIN_SCORE = 0.3
 #: Fewer bytes than this over the whole listen counts as silence (a DTR glitch can make one).
@@ -97,6 +122,12 @@ _GARBAGE_CHECK_BYTES = 48
 _GARBAGE_SCORE = 0.15
 _MIN_SLICE_S = 0.1
 _QUIET_SLICE_S = 0.3
+#: In the extension, a burst is over after this much silence (Modbus polls, NMEA fixes and URC
+#: bursts are much denser inside; slave turnaround is typically well below it).
+_BURST_GAP_S = 0.2
+#: Bounds of the per-rate dwell in the extension (it must outlast one poll period of the bus).
+_DWELL_MIN_S = 1.0
+_DWELL_MAX_S = 4.0
 
 OpenPort = Callable[..., Any]
 
@@ -175,8 +206,15 @@ class ListenResult:
 
     @property
     def writes_allowed(self) -> bool:
-        """Whether an AT probe may write: the line carries no foreign protocol we could disturb."""
-        return self.protocol in ("at", "silent", "unknown")
+        """Whether an AT probe may write without ``--force``: AT heard, or nothing heard at all.
+
+        ``unknown`` (bytes no recogniser explains) is not writable: it may be a bus we could not
+        identify (a slowly polled Modbus line heard only at wrong rates, a binary protocol).
+        Callers may still allow it when the enumeration says the port is a modem's AT interface.
+        ``silent`` is writable because an idle modem's AT port says nothing; a bus quieter than
+        the listen window looks silent too (see the module docstring, Limits).
+        """
+        return self.protocol in WRITABLE_PROTOCOLS
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable form."""
@@ -276,12 +314,15 @@ def _capture(
     clock: Callable[[], float],
     early_exit: bool = False,
     max_bytes: int = MAX_CAPTURE_BYTES,
+    burst_gap_s: float | None = None,
 ) -> tuple[Capture, int]:
     """Read (never write) for ``slice_s``; return the bounded capture and the total bytes seen.
 
     With ``early_exit``, the slice ends as soon as :data:`_GARBAGE_CHECK_BYTES` bytes are in and
     nothing recognises them (a wrong rate is obvious quickly; the time is better spent on other
-    rates while the talker's burst lasts).
+    rates while the talker's burst lasts). With ``burst_gap_s``, the slice ends once at least
+    :data:`MIN_BYTES` bytes arrived and the line then stayed quiet for ``burst_gap_s`` (one whole
+    burst of a bursty talker).
     """
     import serial
 
@@ -293,7 +334,13 @@ def _capture(
     next_check = _GARBAGE_CHECK_BYTES
     start = clock()
     end = start + slice_s
-    while clock() < end:
+    last_rx = start
+    while True:
+        now = clock()
+        if now >= end:
+            break
+        if burst_gap_s is not None and seen >= MIN_BYTES and now - last_rx >= burst_gap_s:
+            break
         try:
             waiting = int(port.in_waiting)
             raw = port.read(waiting if waiting > 0 else 1)
@@ -302,6 +349,7 @@ def _capture(
         if not raw:
             continue
         t = clock()
+        last_rx = t
         if marking:
             data, n_err, _, pending = decode_parmrk(bytes(raw), pending=pending)
             errors += n_err
@@ -335,6 +383,7 @@ def listen(
     framings: Sequence[str] | None = None,
     open_port: OpenPort = transport.open_port,
     clock: Callable[[], float] = time.monotonic,
+    extend_s: float | None = None,
 ) -> ListenResult:
     """Identify what a serial line carries by listening only (see the module docstring).
 
@@ -354,6 +403,10 @@ def listen(
         :func:`serialprobe.transport.open_port` (DTR/RTS low, exclusive).
     clock : callable
         Monotonic clock in seconds.
+    extend_s : float, optional
+        Extra listening allowed when bytes were heard but nothing identified them (step 4 of the
+        module docstring), and to give each framing one burst on a slow line; default
+        :func:`default_extend_s` (twice ``duration_s``), 0 disables.
 
     Returns
     -------
@@ -367,6 +420,7 @@ def listen(
     """
     if duration_s <= 0:
         raise ValueError("duration_s must be positive")
+    extra_s = default_extend_s(duration_s) if extend_s is None else max(0.0, float(extend_s))
     rates = tuple(bauds) if bauds else DEFAULT_BAUDS
     if any(b <= 0 for b in rates):
         raise PortError(f"invalid baud rate in {list(rates)}: give positive numbers such as 9600")
@@ -374,6 +428,7 @@ def listen(
     t_start = clock()
     deadline = t_start + duration_s
     port = open_port(port_url, baudrate=rates[0], timeout_s=_READ_TIMEOUT_S)
+    saved_attrs = transport.save_tty_attrs(port)
     captures: dict[tuple[int, str], list[Capture]] = {}
     order: list[tuple[int, str]] = []
     seen_total = 0
@@ -383,7 +438,9 @@ def listen(
         if hasattr(port, "write"):  # belt and braces: this module must never send a byte
             port.write = _refuse_write
 
-        def run(setting: tuple[int, str], slice_s: float, *, early_exit: bool) -> None:
+        def run(
+            setting: tuple[int, str], slice_s: float, *, early_exit: bool, burst_gap_s: float | None = None
+        ) -> None:
             nonlocal seen_total, marking_ok
             baud, framing = setting
             try:
@@ -403,12 +460,25 @@ def listen(
                 clock=clock,
                 early_exit=early_exit,
                 max_bytes=MAX_CAPTURE_BYTES - _bytes_at(captures, setting),
+                burst_gap_s=burst_gap_s,
             )
             seen_total += seen
             if setting not in captures:
                 captures[setting] = []
                 order.append(setting)
             captures[setting].append(cap)
+
+        def good() -> bool:
+            ranked = _rank(captures, order)
+            return bool(ranked) and ranked[0][1] >= _GOOD_SETTING
+
+        def identified() -> bool:
+            """Whether the best setting so far would be reported as a protocol (not unknown)."""
+            ranked = _rank(captures, order)
+            if not ranked:
+                return False
+            recs = recognize(concat_captures(captures[ranked[0][0]]))
+            return bool(recs) and recs[0].score >= MIN_SCORE
 
         sweep = [(b, "8N1") for b in rates]
         slice_s = max(_MIN_SLICE_S, duration_s * (0.5 if len(rates) > 1 else 1.0) / len(rates))
@@ -419,8 +489,7 @@ def listen(
             run(setting, min(slice_s, deadline - clock()), early_exit=len(rates) > 1)
         # Until something fits: more passes, rates that saw nothing first (bursty talkers).
         while clock() < deadline - 0.02:
-            ranked = _rank(captures, order)
-            if ranked and ranked[0][1] >= _GOOD_SETTING:
+            if good():
                 break
             quiet = [st for st in sweep if not _bytes_at(captures, st)]
             again = quiet if (quiet and seen_total) else sweep
@@ -431,9 +500,48 @@ def listen(
                 if clock() >= deadline - 0.02:
                     break
                 run(setting, min(again_s, deadline - clock()), early_exit=len(rates) > 1)
-                ranked = _rank(captures, order)
-                if ranked and ranked[0][1] >= _GOOD_SETTING:
+                if good():
                     break
+        # Step 4 (instead of refining): bytes heard but nothing identified -> perhaps a slow talker
+        # heard at wrong rates only. Dwell at the likely rates, one whole burst at a time.
+        ext_deadline = deadline + extra_s
+        burst_starts: list[float] = []
+        extended_from: float | None = None
+
+        def burst(setting: tuple[int, str], wait_s: float) -> int:
+            """Capture one burst at ``setting`` (or wait ``wait_s``); return the bytes it brought."""
+            before = _bytes_at(captures, setting)
+            run(setting, wait_s, early_exit=True, burst_gap_s=_BURST_GAP_S)
+            caps = captures.get(setting)
+            if caps and caps[-1].chunks:
+                burst_starts.append(caps[-1].chunks[0][0])
+            return _bytes_at(captures, setting) - before
+
+        def dwell_s() -> float:
+            """How long to wait for a burst at one setting: one bus period (measured) and a margin."""
+            gaps = [b - a for a, b in itertools.pairwise(burst_starts) if b - a > _BURST_GAP_S]
+            if not gaps:
+                return min(max(duration_s, _DWELL_MIN_S), _DWELL_MAX_S)
+            return min(max(1.25 * min(gaps) + _BURST_GAP_S, _DWELL_MIN_S / 2), _DWELL_MAX_S)
+
+        if not identified() and seen_total >= MIN_BYTES and extra_s > 0:
+            extended_from = clock()
+            for baud in _extension_rates(rates, captures, order):
+                setting = (baud, "8N1")
+                if setting in unsupported:
+                    continue
+                rate_start = clock()
+                while clock() < min(ext_deadline, rate_start + dwell_s()) - 0.02:
+                    got = burst(setting, min(ext_deadline, rate_start + dwell_s()) - clock())
+                    log.debug("extension: %d baud: %d byte(s) at %.2f s", baud, got, clock() - t_start)
+                    if identified():
+                        break
+                    cap = concat_captures(captures.get(setting, []))
+                    if 0 < got and (got < MIN_BYTES or setting_score(cap) < _GARBAGE_SCORE):
+                        break  # a burst of garbage (or a few stray bytes): wrong rate
+                if identified() or clock() >= ext_deadline - 0.02:
+                    break
+            deadline = clock()  # the extension replaces the time-sliced refinement
         # Step 2: the rest of the time on the best setting (and a close second, and parities).
         ranked = _rank(captures, order)
         if ranked and clock() < deadline - 0.02:
@@ -449,12 +557,62 @@ def listen(
                     if clock() >= deadline - 0.02:
                         break
                     run(setting, min(per, deadline - clock()), early_exit=False)
+        # Step 5: a slow talker identified at a rate whose framings did not each hear a burst yet
+        # (UART errors decide the framing): one burst per framing, within the extension bound.
+        ranked = _rank(captures, order)
+        if marking_ok and ranked and identified() and extra_s > 0:
+            best_baud = ranked[0][0][0]
+            for setting in [(best_baud, f) for f in frames]:
+                if setting in unsupported or _bytes_at(captures, setting) >= MIN_BYTES:
+                    continue
+                if clock() >= ext_deadline - 0.02:
+                    break
+                if extended_from is None:
+                    extended_from = clock()
+                rate_start = clock()
+                while clock() < min(ext_deadline, rate_start + dwell_s()) - 0.02:
+                    if burst(setting, min(ext_deadline, rate_start + dwell_s()) - clock()) >= MIN_BYTES:
+                        break
     finally:
+        if not transport.restore_tty_attrs(port, saved_attrs):
+            log.warning("%s: could not restore the port's original termios settings", port_url)
         try:
             port.close()
         except Exception as err:  # closing must not mask the real outcome
             log.debug("closing %s failed: %s", port_url, err)
-    return _conclude(port_url, captures, order, seen_total, clock() - t_start, marking_ok)
+    result = _conclude(port_url, captures, order, seen_total, clock() - t_start, marking_ok)
+    if extended_from is not None:
+        note = (
+            f"slow talker: after {extended_from - t_start:.1f} s of sliced listening, listened "
+            f"{clock() - extended_from:.1f} s more, one whole burst at a time"
+        )
+        result = replace(result, evidence=(*result.evidence, note))
+    return result
+
+
+def default_extend_s(duration_s: float) -> float:
+    """Extra listening :func:`listen` allows by default when bytes were heard but not identified.
+
+    Twice the listen time: the whole listen then takes at most three times ``duration_s``.
+    """
+    return 2.0 * duration_s
+
+
+def _extension_rates(
+    rates: tuple[int, ...], captures: dict[tuple[int, str], list[Capture]], order: list[tuple[int, str]]
+) -> list[int]:
+    """Rates to dwell at when bytes were heard but not identified, most promising first.
+
+    Rates whose capture showed some structure (a partial burst), then the common bus rates
+    (:data:`BUS_BAUDS`), then the other rates that heard bytes.
+    """
+    heard = [(st[0], sc) for st, sc in _rank(captures, order) if st[1] == "8N1"]
+    partial = [b for b, sc in heard if sc >= _GARBAGE_SCORE]
+    out: list[int] = []
+    for b in (*partial, *(b for b in BUS_BAUDS if b in rates), *(b for b, _ in heard)):
+        if b not in out:
+            out.append(b)
+    return out
 
 
 def _bytes_at(captures: dict[tuple[int, str], list[Capture]], setting: tuple[int, str]) -> int:
@@ -540,9 +698,15 @@ def _conclude(
             low = min(a[0] for a in alternatives)
             pick = min((a for a in alternatives if a[0] <= low + 0.005), key=lambda a: (a[1], a[2]))
             if pick[3] != (baud, framing):
-                (baud, framing), cap = pick[3], pick[4]
-                recs = recognize(cap)
-                score = setting_score(cap, recs)
+                pick_recs = recognize(pick[4])
+                if pick_recs[0].score >= MIN_SCORE or recs[0].score < MIN_SCORE:
+                    (baud, framing), cap = pick[3], pick[4]
+                    recs = pick_recs
+                    score = setting_score(cap, recs)
+                else:
+                    # Too little at the cleaner framing to recognise on its own (a slow talker:
+                    # a partial burst); the bytes are the same at every framing of the rate.
+                    framing = pick[3][1]
     top = recs[0]
     stats = byte_stats(cap)
     evidence = list(top.evidence) if top.score >= MIN_SCORE else []

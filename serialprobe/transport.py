@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import errno
 import logging
+from typing import Any
 
 import serial
 
 from serialprobe.errors import PortError
 
-__all__ = ["is_url", "open_port", "port_error_message"]
+__all__ = ["is_url", "open_port", "port_error_message", "restore_tty_attrs", "save_tty_attrs"]
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,85 @@ def open_port(
         port.rts = False
         if exclusive and hasattr(port, "exclusive") and not is_url(url_or_device):
             port.exclusive = True
-        port.open()
+        _remember_original_attrs(port)
+        try:
+            port.open()
+        finally:
+            port.__dict__.pop("_reconfigure_port", None)
     except (ValueError, serial.SerialException, OSError) as err:
         raise PortError(port_error_message(url_or_device, err)) from err
     log.debug("opened %s at %d baud (dtr/rts low, exclusive=%s)", url_or_device, baudrate, exclusive)
     return port
+
+
+#: Attribute of an opened port holding the termios attributes the device had before pyserial
+#: configured it (POSIX device paths only).
+_SAVED_ATTR = "_serialprobe_original_termios"
+
+
+def _tcgetattr(fd: object) -> list[Any] | None:
+    if not isinstance(fd, int) or fd < 0:
+        return None
+    try:
+        import termios
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    try:
+        return termios.tcgetattr(fd)
+    except (termios.error, OSError):
+        return None
+
+
+def _remember_original_attrs(port: serial.SerialBase) -> None:
+    """Record the device's termios attributes between pyserial's ``os.open`` and its first
+    reconfiguration (``Serial.open`` calls ``_reconfigure_port`` right after opening the fd)."""
+    reconfigure = getattr(port, "_reconfigure_port", None)
+    if reconfigure is None or is_url(str(getattr(port, "portstr", "") or "")):
+        return
+    done = False
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nonlocal done
+        if not done:
+            done = True
+            setattr(port, _SAVED_ATTR, _tcgetattr(getattr(port, "fd", None)))
+        return reconfigure(*args, **kwargs)
+
+    port.__dict__["_reconfigure_port"] = wrapped
+
+
+def save_tty_attrs(port: Any) -> list[Any] | None:
+    """Return the termios attributes to put back when done with ``port`` (None: nothing to do).
+
+    For ports opened by :func:`open_port` these are the attributes the device had *before*
+    pyserial configured it; otherwise the current ones. Ports without a POSIX file descriptor
+    (URLs, Windows) have none.
+    """
+    saved = getattr(port, _SAVED_ATTR, None)
+    if isinstance(saved, list):
+        return saved
+    return _tcgetattr(getattr(port, "fd", None))
+
+
+def restore_tty_attrs(port: Any, saved: list[Any] | None) -> bool:
+    """Put the termios attributes ``saved`` back on ``port`` (before closing it).
+
+    serialprobe changes the rate, parity and input flags (``INPCK``/``PARMRK`` while listening);
+    drivers that keep termios across opens (8250 UARTs) would otherwise hand the next user the
+    last setting tried. Returns False when the attributes could not be restored.
+    """
+    if saved is None:
+        return True
+    fd = getattr(port, "fd", None)
+    if not isinstance(fd, int) or fd < 0:
+        return False
+    try:
+        import termios
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+    except (termios.error, OSError) as err:
+        log.debug("cannot restore termios attributes: %s", err)
+        return False
+    return True

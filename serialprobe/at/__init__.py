@@ -14,3 +14,7 @@ probe
 """
 
 from __future__ import annotations
+
+from serialprobe.at.probe import ProbeResult, probe_port
+
+__all__ = ["ProbeResult", "probe_port"]

@@ -19,7 +19,7 @@ from serialprobe.errors import DataError
 
 __all__ = ["AllowedCommand", "Allowlist", "DeniedCommand", "load_allowlist"]
 
-_PURPOSES = frozenset({"handshake", "identity", "sim", "iccid", "network", "status", "echo"})
+_PURPOSES = frozenset({"handshake", "identity", "sim", "iccid", "network", "status"})
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ MAX_URCS = 256
 #: Received bytes gathered into one transcript entry at most.
 _RX_ENTRY_BYTES = 4096
 _EOL_RE = re.compile(rb"[\r\n]")
+#: Bytes counted as printable in received data.
+_PRINTABLE_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n"
 
 #: A run of NUL bytes this long means binary data, not AT (ModemManager stops AT probing at 32).
 NUL_RUN = 32
@@ -250,6 +252,7 @@ class AtEngine:
         self.vanished = False
         self.non_utf8 = False
         self.total_rx = 0
+        self.rx_printable = 0
         self._buf = bytearray()
         self._transcript_chars = 0
         self._transcript_full = False
@@ -305,6 +308,10 @@ class AtEngine:
             text = field_text(strip_escape_sequences(self._decode(raw)))
             if text and is_urc(text):
                 self._add_urc(text)
+
+    def rx_printable_ratio(self) -> float:
+        """Share of received bytes that are printable ASCII, TAB, CR or LF (0 when none)."""
+        return self.rx_printable / self.total_rx if self.total_rx else 0.0
 
     def remaining_s(self) -> float:
         """Seconds left before the session deadline."""
@@ -369,6 +376,7 @@ class AtEngine:
             return b""
         if data:
             self.total_rx += len(data)
+            self.rx_printable += len(data) - len(data.translate(None, _PRINTABLE_BYTES))
             if not self._rx_pending:
                 self._rx_t = self.clock() - self.t0
             self._rx_pending += data
@@ -401,22 +409,6 @@ class AtEngine:
             self.non_utf8 = True
             self.event("non-UTF-8 bytes received (replaced with U+FFFD)", key="non-utf8")
             return line.decode("utf-8", errors="replace")
-
-    def drain(self, duration_s: float) -> list[str]:
-        """Read without writing for ``duration_s`` (bounded by the deadline); return URC/other lines."""
-        end = min(self.clock() + duration_s, self.deadline)
-        got: list[str] = []
-        budget = self.max_reply_bytes
-        while self.clock() < end and not self.vanished and budget > 0:
-            data = self._read_chunk()
-            budget -= len(data)
-            self._buf += data
-            for raw, _ in self._pop_lines():
-                text = field_text(strip_escape_sequences(self._decode(raw)))
-                got.append(text)
-                if is_urc(text):
-                    self._add_urc(text)
-        return got
 
     def command(self, command: str, *, timeout_s: float, quiet: bool = False) -> AtReply:
         """Send one allowlisted command and collect its reply until a final code or a bound.

@@ -1,8 +1,11 @@
 """Read-only AT probe of one port: identity, SIM, network and vendor status, bounded in time.
 
-:func:`probe_port` optionally listens first (a line carrying Modbus, NMEA, DIAG or console text
-is refused unless ``force``), opens the port with DTR/RTS low, finds the baud rate with ``AT``
-only, then sends allowlisted read commands through :class:`~serialprobe.at.engine.AtEngine`.
+:func:`probe_port` optionally listens first (a line carrying Modbus, NMEA, DIAG or console text,
+or bytes no recogniser explains, is refused unless ``force``; unexplained bytes are accepted on a
+port the enumeration knows as a modem's AT interface), opens the port with DTR/RTS low, finds the
+baud rate with ``AT`` only, then sends allowlisted read commands through
+:class:`~serialprobe.at.engine.AtEngine`. The port's termios settings are restored before it is
+closed.
 The result is a :class:`ProbeResult` whose strings are all sanitized and whose IMEI, IMSI and
 ICCID are masked unless ``reveal`` (the check-digit flags are computed before masking).
 """
@@ -21,6 +24,7 @@ from serialprobe.at.allowlist import Allowlist
 from serialprobe.at.engine import AtEngine, AtReply
 from serialprobe.errors import PortError, RefusedError
 from serialprobe.sanitize import field_text, terminal_safe
+from serialprobe.transport import restore_tty_attrs, save_tty_attrs
 
 __all__ = [
     "AUTO_BAUDS",
@@ -40,8 +44,9 @@ DEFAULT_TIMEOUT_S = 20.0
 COMMAND_TIMEOUT_S = 1.0
 #: Per-rate timeout of the ``AT`` handshake during the baud search.
 AUTO_BAUD_TIMEOUT_S = 0.4
-#: Protocols a passive listen may report that still allow writing ``AT``.
-_WRITABLE = ("at", "silent", "unknown")
+#: Protocols a passive listen may report that still allow writing ``AT`` (``unknown`` only with
+#: ``force`` or when the enumeration says the port is a modem's AT interface).
+_WRITABLE = ("at", "silent")
 
 
 class _ListenLike(Protocol):
@@ -214,14 +219,7 @@ def _classify_silence(engine: AtEngine) -> str:
     """Protocol label when no AT answer came back."""
     if engine.total_rx == 0:
         return "silent"
-    printable = 0
-    total = 0
-    for entry in engine.transcript:
-        if entry.dir != "rx":
-            continue
-        total += len(entry.data)
-        printable += len(entry.data) - entry.data.count("\\x")
-    return "text" if total and printable / total > 0.8 else "unknown"
+    return "text" if engine.rx_printable_ratio() > 0.8 else "unknown"
 
 
 def probe_port(
@@ -237,6 +235,7 @@ def probe_port(
     open_port: _OpenPort = transport.open_port,
     allowlist: Allowlist | None = None,
     clock: Callable[[], float] = time.monotonic,
+    at_port_reason: str | None = None,
 ) -> ProbeResult:
     """Probe one port with read-only AT commands.
 
@@ -266,6 +265,11 @@ def probe_port(
         Defaults to the shipped allowlist.
     clock : callable
         Monotonic clock.
+    at_port_reason : str, optional
+        Set when the enumeration says ``url`` is a known modem's AT interface (e.g. "AT port of
+        a Quectel EC25"): a listen verdict of ``unknown`` (bytes nobody could identify, such as
+        boot URCs heard at a wrong rate) then does not block the probe. Without it, ``unknown``
+        needs ``force`` like any foreign protocol.
 
     Returns
     -------
@@ -287,10 +291,20 @@ def probe_port(
         writes_allowed = bool(getattr(heard, "writes_allowed", proto in _WRITABLE))
         to_dict = getattr(heard, "to_dict", None)
         result.listen = to_dict() if callable(to_dict) else {"protocol": proto}
-        if not writes_allowed:
+        if not writes_allowed and proto == "unknown" and at_port_reason:
+            result.events.append(
+                "the listen heard bytes it could not identify; probing because the enumeration says: "
+                + terminal_safe(at_port_reason, max_chars=120)
+            )
+        elif not writes_allowed:
             if not force:
+                what = (
+                    "bytes no recogniser explains (a bus heard only at wrong rates, a binary protocol)"
+                    if proto == "unknown"
+                    else f"{terminal_safe(proto, max_chars=20)} traffic"
+                )
                 raise RefusedError(
-                    f"{url} carries {terminal_safe(proto, max_chars=20)} traffic (passive listen): "
+                    f"{terminal_safe(url, max_chars=200)} carries {what} (passive listen): "
                     "an AT probe could corrupt it; use --force to probe anyway"
                 )
             result.events.append(f"forced: probing although the listen heard {terminal_safe(proto)}")
@@ -310,8 +324,10 @@ def probe_port(
     secrets: dict[str, str] = {}
     start = clock()
     port = open_port(url, baudrate=candidates[0], timeout_s=0.05)
-    engine = AtEngine(port, deadline=start + timeout_s, allowlist=allowlist, clock=clock)
+    saved = save_tty_attrs(port)
+    engine: AtEngine | None = None
     try:
+        engine = AtEngine(port, deadline=start + timeout_s, allowlist=allowlist, clock=clock)
         found = _find_baud(engine, port, candidates, auto=baud == "auto", command_timeout_s=command_timeout_s)
         if found is None:
             result.protocol = _classify_silence(engine)
@@ -334,10 +350,15 @@ def probe_port(
                 {"command": c, "status": "skipped", "final": None, "elapsed_s": 0.0} for c in session.skipped
             ]
     finally:
+        restored = restore_tty_attrs(port, saved)
         try:
             port.close()
         except Exception:
-            engine.event("port could not be closed cleanly", key="close")
+            if engine is not None:
+                engine.event("port could not be closed cleanly", key="close")
+        if engine is not None and not restored:
+            engine.event("the port's original termios settings could not be restored", key="termios")
+    assert engine is not None  # AtEngine() raising propagates from the try above
     result.elapsed_s = clock() - start
     result.urcs = list(engine.urcs[:64])
     transcript = [e.to_dict() for e in engine.finish()]

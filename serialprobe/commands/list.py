@@ -26,11 +26,14 @@ def register(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``serialprobe list``."""
-    from serialprobe.commands.usb import write_json
     from serialprobe.enumerate.modemdb import load_modem_db
     from serialprobe.enumerate.ports import list_ports
     from serialprobe.enumerate.verdict import port_verdict
+    from serialprobe.jsonout import check_writable, write_json
+    from serialprobe.sanitize import terminal_safe as safe
 
+    if args.json:
+        check_writable(args.json)
     db = load_modem_db()
     ports = list_ports(include_links=args.links)
     rows = []
@@ -52,5 +55,8 @@ def run(args: argparse.Namespace) -> int:
         ifnum = "-" if port.usb_interface_number is None else str(port.usb_interface_number)
         kind = v.kind if v is not None else "-"
         detail = v.reason if v is not None else "not on USB: a modem may be wired to this UART; probe it"
-        print(f"{port.device:22s} {usb_id:9s} {port.driver or '-':12s} {ifnum:>2s}  {kind:14s} {detail}")
+        # Device names (udev by-id links carry USB strings), drivers and reasons are device-derived.
+        device = safe(port.device, max_chars=200)
+        driver = safe(port.driver or "-", max_chars=32)
+        print(f"{device:22s} {usb_id:9s} {driver:12s} {ifnum:>2s}  {kind:14s} {safe(detail, max_chars=400)}")
     return 0

@@ -6,27 +6,27 @@ arguments) the scan
 1. joins the enumeration verdict (modem / possible-modem / not-modem, from USB IDs);
 2. listens (:func:`serialprobe.listen.listen`, sends nothing);
 3. runs the read-only AT probe only when the port may be a modem: listen heard AT, or heard
-   nothing conclusive (silent/unknown) on a port the enumeration does not rule out. A port
-   carrying Modbus, NMEA, DIAG or console text never receives a byte without ``--force``.
+   nothing at all (silent: an idle modem's AT port) on a port the enumeration does not rule out,
+   or heard bytes it could not identify (unknown) on a port the enumeration knows as a modem's AT
+   interface. A port carrying Modbus, NMEA, DIAG, console text or unidentified bytes never
+   receives a byte without ``--force``.
 
-The JSON document is rewritten after every port through a temporary file and an atomic rename,
-so an interrupted scan (Ctrl-C) leaves a valid document with ``"complete": false``.
+The JSON document is rewritten after every port through :func:`serialprobe.jsonout.write_json`
+(temporary file and atomic rename), so an interrupted scan (Ctrl-C) leaves a valid document with
+``"complete": false``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from serialprobe.commands.probe import is_modem_at_interface
 
 #: Listen verdicts that mean "another protocol lives here: do not write".
 FOREIGN_PROTOCOLS = frozenset({"modbus", "nmea", "diag", "text"})
@@ -44,9 +44,12 @@ def register(
         help="enumerate, listen to and (only where safe) AT-probe every serial port",
         description=(
             "For every serial port (and every PORT given): enumeration verdict, a short passive "
-            "listen, then the read-only AT probe only on ports that may be modems. Ports where "
-            "listening heard Modbus, NMEA, DIAG or console text are never written to unless "
-            "--force. The JSON document is rewritten after each port (Ctrl-C leaves it valid)."
+            "listen (--listen-s, default 4 s, longer when bytes are heard but not identified), then "
+            "the read-only AT probe only on ports that may be modems. Ports where listening heard "
+            "Modbus, NMEA, DIAG, console text or bytes nobody could identify are never written to "
+            "unless --force (unidentified bytes are accepted on a known modem's AT interface). A "
+            "line silent for the whole listen is probed: raise --listen-s on slow buses. The JSON "
+            "document is rewritten after each port (Ctrl-C leaves it valid)."
         ),
     )
     p.add_argument("ports", metavar="PORT", nargs="*", help="extra ports to scan (paths or pyserial URLs)")
@@ -83,24 +86,6 @@ def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_atomic(doc: dict[str, Any], path: str) -> None:
-    """Write ``doc`` as JSON to ``path`` through a temporary file in the same folder and a rename."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def decide_probe(
     protocol: str | None, verdict_kind: str | None, role: str | None, *, force: bool
 ) -> str | None:
@@ -127,6 +112,13 @@ def decide_probe(
         return f"the modem database says this interface is a {role} port, not an AT port (--force to probe)"
     if protocol == "at":
         return None
+    if protocol == "unknown":
+        if is_modem_at_interface(verdict_kind, role):
+            return None  # e.g. boot URCs heard at a wrong rate on a known modem's AT port
+        return (
+            "listening heard bytes it could not identify (a bus heard only at wrong rates, a binary "
+            "protocol): writing could disturb it (use --force to probe anyway)"
+        )
     if verdict_kind == "not-modem":
         return f"line {protocol} and the enumeration says not a modem (--force to probe)"
     return None
@@ -160,16 +152,9 @@ def _port_entries(args: argparse.Namespace) -> list[tuple[str, dict[str, Any], s
 
 def _default_probe() -> Callable[..., Any]:
     """The read-only AT probe, :func:`serialprobe.at.probe.probe_port`."""
-    from serialprobe.errors import SerialprobeError
+    from serialprobe.at import probe_port
 
-    for name in ("serialprobe.at", "serialprobe.at.probe"):
-        try:
-            fn = getattr(importlib.import_module(name), "probe_port", None)
-        except ImportError:
-            fn = None
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    raise SerialprobeError("the AT probe (serialprobe.at.probe.probe_port) is missing from this install")
+    return probe_port
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,11 +166,14 @@ def scan(args: argparse.Namespace, *, probe: Callable[..., Any] | None = None) -
     """Scan every port (see the module docstring); ``probe`` overrides the AT probe (tests)."""
     from serialprobe import __version__
     from serialprobe.errors import PortError, SerialprobeError
+    from serialprobe.jsonout import check_writable, write_json
     from serialprobe.listen import listen
     from serialprobe.sanitize import terminal_safe
 
     if args.listen_s <= 0:
         raise PortError(f"--listen-s must be positive, got {args.listen_s}")
+    if args.json:
+        check_writable(args.json)  # before any port is opened
     if probe is None:
         probe = _default_probe()
     doc: dict[str, Any] = {
@@ -207,7 +195,7 @@ def scan(args: argparse.Namespace, *, probe: Callable[..., Any] | None = None) -
 
     def save() -> None:
         if to_file:
-            write_atomic(doc, args.json)
+            write_json(doc, args.json)
 
     save()
     try:
@@ -247,9 +235,9 @@ def scan(args: argparse.Namespace, *, probe: Callable[..., Any] | None = None) -
                 entry["skipped_reason"] = reason
             entry["elapsed_s"] = round(time.monotonic() - t0, 3)
             doc["ports"].append(entry)
-            save()
             if args.json != "-":
                 _print_row(entry, terminal_safe)
+            save()
     except KeyboardInterrupt:
         doc["interrupted"] = True
         doc["finished_utc"] = _utc_now()

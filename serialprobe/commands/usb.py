@@ -10,7 +10,6 @@ Test hook: the environment variable ``SERIALPROBE_USB_BACKEND`` names a Python c
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -38,17 +37,6 @@ def register(
     p.set_defaults(func=run)
 
 
-def write_json(doc: Any, out: str) -> None:
-    """Write ``doc`` as JSON to ``out`` (``-`` = stdout)."""
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
-    if out == "-":
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    else:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-
-
 def _backend_from_env() -> Any:
     spec = os.environ.get(BACKEND_ENV)
     if not spec:
@@ -71,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
     from serialprobe.enumerate.usb import list_usb
     from serialprobe.enumerate.usbids import usb_ids_path
     from serialprobe.enumerate.verdict import verdict
+    from serialprobe.jsonout import check_writable, write_json
+    from serialprobe.sanitize import terminal_safe as safe
 
+    if args.json:
+        check_writable(args.json)
     ids_path = usb_ids_path()
     if ids_path is None:
         print(
@@ -94,12 +86,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for d, v in rows:
         where = f"{d.bus or 0:03d}:{d.address or 0:03d}"
-        names = " / ".join(x for x in (d.vendor_name, d.product_name) if x) or "-"
-        strings = " / ".join(x for x in (d.manufacturer, d.product) if x) or "-"
-        print(f"{where} {d.id}  {v.kind:14s} {names}  [{strings}]")
-        print(f"    {v.reason}")
+        names = safe(" / ".join(x for x in (d.vendor_name, d.product_name) if x) or "-")
+        strings = safe(" / ".join(x for x in (d.manufacturer, d.product) if x) or "-")
+        print(f"{where} {safe(d.id)}  {v.kind:14s} {names}  [{strings}]")
+        print(f"    {safe(v.reason)}")
         for intf in d.interfaces():
             role = v.roles.get(intf.number, intf.role)
-            name = f"  {intf.name}" if intf.name else ""
-            print(f"    if{intf.number:<2d} {intf.triple}  {intf.driver or '-':12s} {role}{name}")
+            name = f"  {safe(intf.name)}" if intf.name else ""
+            driver = safe(intf.driver or "-", max_chars=32)
+            print(f"    if{intf.number:<2d} {safe(intf.triple)}  {driver:12s} {role}{name}")
     return 0

@@ -81,7 +81,8 @@ def test_timeout_is_bounded(fake_port_cls: Any) -> None:
     reply = engine.command("AT", timeout_s=0.2)
     elapsed = time.monotonic() - t0
     assert reply.status == "timeout"
-    assert 0.2 <= elapsed < 0.5
+    assert elapsed >= 0.2  # the timeout is honoured...
+    assert elapsed < 2.0  # ...and bounded (generous: a shared 2-core machine stalls threads)
     assert any("timeout" in e for e in engine.events)
 
 
@@ -90,7 +91,7 @@ def test_deadline_beats_command_timeout(fake_port_cls: Any) -> None:
     t0 = time.monotonic()
     reply = engine.command("AT", timeout_s=5.0)
     assert reply.status == "deadline"
-    assert time.monotonic() - t0 < 0.4
+    assert time.monotonic() - t0 < 1.6  # the 0.15 s deadline beats the 5 s timeout (generous bound)
     assert engine.command("ATI", timeout_s=5.0).status == "deadline"
 
 

@@ -286,3 +286,96 @@ def test_listen_memory_is_bounded_under_a_flood() -> None:
 def test_listen_port_vanishing_is_a_port_error() -> None:
     with PersonaServer("hostile-vanish") as server, pytest.raises(PortError):
         listen(server.path, duration_s=2.0)
+
+
+# --------------------------------------------------------------------------- slow talkers (review)
+PERSONAS = Path(__file__).parent / "personas"
+
+
+def _default_listen_s(command: str) -> float:
+    """The listen time ``serialprobe <command>`` uses by default (from its parser)."""
+    return float(cli.build_parser().parse_args([command, "/dev/null"]).listen_s)
+
+
+@pytest.mark.parametrize("persona", ["modbus-600ms-poll.toml"])
+def test_default_probe_listen_identifies_a_slowly_polled_bus(persona: str) -> None:
+    """A 3 s listen over 10 rates gives each ~0.15 s: a bus polled every 1.5 s was heard only at
+    wrong rates (unknown -> AT written). The extension must dwell a whole poll period per rate.
+    (The 1.5 s bus runs through ``probe`` and ``scan`` in test_probe_personas and test_scan.)"""
+    duration_s = _default_listen_s("probe")
+    with PersonaServer(PERSONAS / persona) as server:
+        result = listen(server.path, duration_s=duration_s)
+        received = server.received_bytes
+    assert received == b""
+    assert (result.protocol, result.baud) == ("modbus", 19200), result.evidence
+    assert not result.writes_allowed
+    assert result.duration_s <= 3 * duration_s + 0.5  # the extension is bounded
+
+
+def test_unknown_bytes_are_not_writable_and_the_extension_is_bounded() -> None:
+    duration_s = 1.0
+    with PersonaServer("hostile-binary") as server:
+        result = listen(server.path, duration_s=duration_s)
+        assert server.received_bytes == b""
+    assert result.protocol == "unknown"
+    assert not result.writes_allowed
+    assert result.duration_s <= duration_s + listen_mod.default_extend_s(duration_s) + 0.5
+    silent = listen_mod.ListenResult(
+        port="x", protocol="silent", baud=None, framing=None, confidence=1.0, evidence=(), bytes_seen=0,
+        sample="", duration_s=1.0, error_reporting=False,
+    )  # fmt: skip
+    assert silent.writes_allowed  # an idle modem's AT port says nothing
+
+
+def test_slow_modbus_found_at_its_rate_and_framing_over_a_uart(
+    model_port: Callable[..., tuple[ModelPort, FakeClock]],
+) -> None:
+    """Bit-level model: 19200 8E1 bus polled every 1.2 s, a 3 s listen (virtual time)."""
+    baud, framing = 19200, "8E1"
+    char_s = bits_per_char(framing) / baud
+    req = modbus_frame(1, 3, bytes([0, 0, 0, 10]))
+    bursts = []
+    t = 0.05
+    for k in range(12):
+        resp = modbus_frame(1, 3, bytes([20]) + bytes((k + i) & 0xFF for i in range(20)))
+        bursts += [(t, req), (t + len(req) * char_s + 0.008, resp)]
+        t += 1.2
+    port, clock = model_port(bursts, baud=baud, framing=framing)
+    without = listen("model://", duration_s=3.0, open_port=lambda *a, **k: port, clock=clock, extend_s=0)
+    assert without.protocol != "modbus"  # the short listen alone misses it (the review's finding)
+    port, clock = model_port(bursts, baud=baud, framing=framing)
+    result = listen("model://", duration_s=3.0, open_port=lambda *a, **k: port, clock=clock)
+    assert port.written == b""
+    assert (result.protocol, result.baud, result.framing) == ("modbus", baud, framing), result.evidence
+    assert result.duration_s <= 9.0 + 0.1
+    assert any("listened" in e and "more" in e for e in result.evidence)
+
+
+# --------------------------------------------------------------------------- termios left as found
+def test_listen_restores_the_ttys_termios(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drivers that keep termios across opens (8250) must get back what they had, PARMRK included."""
+    import os
+    import termios
+
+    monkeypatch.setattr(listen_mod, "_is_pseudo_terminal", lambda fd: False)  # let INPCK|PARMRK be set
+    master, slave = os.openpty()
+    try:
+        attrs = termios.tcgetattr(slave)
+        attrs[4] = attrs[5] = termios.B2400
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        before = termios.tcgetattr(slave)
+        seen: list[list[Any]] = []
+        real_capture = listen_mod._capture
+
+        def spy(port: Any, **kwargs: Any) -> Any:
+            seen.append(termios.tcgetattr(port.fd))
+            return real_capture(port, **kwargs)
+
+        monkeypatch.setattr(listen_mod, "_capture", spy)
+        listen(os.ttyname(slave), duration_s=0.4, bauds=[9600, 19200])
+        after = termios.tcgetattr(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert any(a[0] & termios.PARMRK and a[5] != before[5] for a in seen)  # it did reconfigure
+    assert after == before

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from contextlib import redirect_stdout
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -195,7 +196,9 @@ def test_cli_probe_json_and_summary(tmp_path: Any) -> None:
     with PersonaServer("hostile-escape") as server:
         buf = io.StringIO()
         with redirect_stdout(buf):
-            code = cli.main(["probe", server.path, "--no-listen", "--timeout", "3", "--json", str(out)])
+            code = cli.main(
+                ["probe", server.path, "--no-listen", "--force", "--timeout", "3", "--json", str(out)]
+            )
     assert code == 0
     text = buf.getvalue()
     assert "EvilCorp" in text
@@ -206,8 +209,155 @@ def test_cli_probe_json_and_summary(tmp_path: Any) -> None:
 
 
 def test_cli_probe_missing_port_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["probe", "/dev/ttyNOPE42", "--no-listen"])
+    code = cli.main(["probe", "/dev/ttyNOPE42", "--no-listen", "--force"])
     err = capsys.readouterr().err
     assert code == 4
     assert "no such port /dev/ttyNOPE42" in err
     assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- review findings
+PERSONAS = Path(__file__).parent / "personas"
+
+
+def test_unknown_line_is_refused_unless_forced_or_a_known_at_port() -> None:
+    heard = SimpleNamespace(protocol="unknown", baud=9600)
+    with PersonaServer("quectel-ec25") as server:
+        with pytest.raises(RefusedError, match="--force"):
+            probe_port(server.path, listen_first=lambda url: heard, timeout_s=2.0)
+        assert server.received_bytes == b""
+        result = probe_port(
+            server.path,
+            listen_first=lambda url: heard,
+            timeout_s=3.0,
+            at_port_reason="AT port of a Quectel EC25 (interface 2)",
+        )
+    assert result.protocol == "at"
+    assert any("enumeration says" in e for e in result.events)
+
+
+@pytest.mark.parametrize("persona", ["hostile-binary", str(PERSONAS / "modbus-slow-poll.toml")])
+def test_cli_probe_default_listen_writes_nothing_to_foreign_lines(
+    persona: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review finding: both were probed (AT at 8 rates) after a default 3 s listen."""
+    with PersonaServer(Path(persona) if persona.endswith(".toml") else persona) as server:
+        code = cli.main(["probe", server.path])
+        received = server.received_bytes
+    err = capsys.readouterr().err
+    assert code == RefusedError.exit_code
+    assert received == b""
+    assert "--force" in err
+    assert err.count("\n") == 1
+
+
+def test_cli_no_listen_needs_force(capsys: pytest.CaptureFixture[str]) -> None:
+    with PersonaServer("quectel-ec25") as server:
+        code = cli.main(["probe", server.path, "--no-listen"])
+        assert not server.connected.is_set()  # never opened
+    assert code == RefusedError.exit_code
+    err = capsys.readouterr().err
+    assert "--force" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("where", ["dir", "missing-parent"])
+def test_cli_probe_unwritable_json_fails_before_opening(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path if where == "dir" else tmp_path / "nope" / "probe.json"
+    with PersonaServer("quectel-ec25") as server:
+        code = cli.main(["probe", server.path, "--no-listen", "--force", "--json", str(out)])
+        assert not server.connected.is_set()
+        assert server.received_bytes == b""
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.startswith("serialprobe: error: ")
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_probe_json_write_failure_keeps_the_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from serialprobe import jsonout
+
+    def broken_replace(src: Any, dst: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    out = tmp_path / "probe.json"
+    with PersonaServer("quectel-ec25") as server:
+        monkeypatch.setattr(jsonout.os, "replace", broken_replace)
+        code = cli.main(
+            ["probe", server.path, "--no-listen", "--force", "--timeout", "3", "--json", str(out)]
+        )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "No space left" in captured.err
+    assert captured.err.count("\n") == 1
+    assert "EC25" in captured.out  # the finished probe is printed, not lost
+    assert list(tmp_path.iterdir()) == []  # no temp file left behind
+
+
+def test_allowlist_error_does_not_leak_the_port(fake_port_cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from serialprobe.at import engine as engine_mod
+    from serialprobe.errors import DataError
+
+    def bad_allowlist() -> Any:
+        raise DataError("allowlist broken")
+
+    monkeypatch.setattr(engine_mod, "load_allowlist", bad_allowlist)
+    port = fake_port_cls()
+    with pytest.raises(DataError):
+        probe_port("fake://", baud=115200, open_port=lambda *a, **k: port, timeout_s=1.0)
+    assert port.closed
+
+
+@pytest.mark.parametrize(
+    ("reply", "protocol"),
+    [
+        (b"AB\x90" * 40, "unknown"),  # a third binary: was scored 83% printable (escapes counted 1)
+        (bytes(range(0x80, 0x100)), "unknown"),
+        (b"crane-plc login: " * 6, "text"),
+    ],
+)
+def test_no_answer_is_labelled_from_raw_bytes(reply: bytes, protocol: str, fake_port_cls: Any) -> None:
+    port = fake_port_cls(lambda data: reply)
+    result = probe_port(
+        "fake://", baud=115200, open_port=lambda *a, **k: port, timeout_s=1.0, command_timeout_s=0.1
+    )
+    assert result.protocol == protocol
+
+
+def test_probe_restores_the_ttys_termios() -> None:
+    import os
+    import termios
+
+    master, slave = os.openpty()
+    try:
+        attrs = termios.tcgetattr(slave)
+        attrs[4] = attrs[5] = termios.B2400
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        before = termios.tcgetattr(slave)
+        result = probe_port(os.ttyname(slave), baud="auto", timeout_s=0.6, command_timeout_s=0.05)
+        after = termios.tcgetattr(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert result.protocol != "at"
+    assert after == before
+
+
+@pytest.mark.parametrize("name", ["quectel-ec25", "simcom-sim7600"])
+def test_cli_probe_default_listen_hears_boot_urcs_as_at(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """These personas print boot URCs as the port is opened; the listen must call that AT (not
+    unknown, which is refused), so the simulator walkthrough works without --force."""
+    with PersonaServer(name) as server:
+        code = cli.main(["probe", server.path, "--timeout", "5", "--json", "-"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert doc["listen"]["protocol"] == "at"
+    assert doc["protocol"] == "at"
+    assert doc["identity"]["model"] == load_persona(name).properties["model"]

@@ -9,9 +9,13 @@ from typing import Any
 import pytest
 
 from serialprobe import cli
+from serialprobe.at import probe_port
 from serialprobe.commands import scan as scan_mod
-from serialprobe.commands.scan import decide_probe, write_atomic
+from serialprobe.commands.scan import decide_probe
 from serialprobe.sim.server import PersonaServer
+
+#: Test personas (not shipped): Modbus buses polled slowly, from the code review.
+PERSONAS = Path(__file__).parent / "personas"
 
 #: An AT modem that reports by itself (boot URCs, RING every 0.25 s) and answers the probe.
 AT_PERSONA = """
@@ -55,18 +59,65 @@ def test_decide_probe_rules() -> None:
         assert decide_probe(foreign, "modem", None, force=True) is None
     assert decide_probe("at", None, None, force=False) is None
     assert decide_probe("silent", "possible-modem", None, force=False) is None
-    assert decide_probe("unknown", None, None, force=False) is None
+    assert decide_probe("silent", None, None, force=False) is None  # an idle modem's AT port is silent
     assert decide_probe("silent", "not-modem", None, force=False) is not None
     assert decide_probe("silent", "modem", "diag", force=False) is not None
     assert decide_probe(None, "modem", None, force=True) is not None  # could not even listen
 
 
-def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [(None, None), ("possible-modem", None), ("not-modem", None), ("modem", None), ("modem", "nmea")],
+)
+def test_unknown_line_is_not_written_without_force(kind: str | None, role: str | None) -> None:
+    reason = decide_probe("unknown", kind, role, force=False)
+    assert reason is not None
+    assert "--force" in reason
+    assert decide_probe("unknown", kind, role, force=True) is None
+
+
+@pytest.mark.parametrize("role", ["at", "modem"])
+def test_unknown_line_on_a_known_modem_at_interface_is_probed(role: str) -> None:
+    assert decide_probe("unknown", "modem", role, force=False) is None
+
+
+def test_default_probe_is_the_at_probe() -> None:
+    assert scan_mod._default_probe() is probe_port
+
+
+def test_default_scan_never_writes_to_slow_buses_or_binary_lines(tmp_path: Path) -> None:
+    """Review finding: a bus polled every 1.5 s was heard only at wrong rates -> AT written."""
     out = tmp_path / "scan.json"
-    write_atomic({"a": 1}, str(out))
-    write_atomic({"a": 2, "ports": []}, str(out))
-    assert json.loads(out.read_text()) == {"a": 2, "ports": []}
-    assert [p.name for p in tmp_path.iterdir()] == ["scan.json"]  # no temp file left
+    with (
+        PersonaServer(PERSONAS / "modbus-slow-poll.toml") as slow,
+        PersonaServer("hostile-binary") as binary,
+    ):
+        code = cli.main(["scan", "--no-list", "--json", str(out), slow.path, binary.path])  # default listen
+        slow_rx, binary_rx = slow.received_bytes, binary.received_bytes
+    assert code == 0
+    assert slow_rx == b""
+    assert binary_rx == b""
+    by_dev = {p["device"]: p for p in json.loads(out.read_text())["ports"]}
+    assert by_dev[slow.path]["listen"]["protocol"] == "modbus"
+    assert by_dev[slow.path]["listen"]["baud"] == 19200
+    assert "modbus" in by_dev[slow.path]["skipped_reason"]
+    assert by_dev[binary.path]["listen"]["protocol"] == "unknown"
+    assert by_dev[binary.path]["probe"] is None
+    assert "could not identify" in by_dev[binary.path]["skipped_reason"]
+
+
+def test_scan_json_to_a_directory_fails_before_opening_ports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with PersonaServer("quectel-ec25") as modem:
+        code = cli.main(["scan", "--no-list", "--listen-s", "0.5", "--json", str(tmp_path), modem.path])
+        assert not modem.connected.is_set()  # the port was never even opened
+        assert modem.received_bytes == b""
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "is a directory" in err
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_scan_probes_only_the_modem(tmp_path: Path, at_persona: Path) -> None:

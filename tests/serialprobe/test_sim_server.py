@@ -122,12 +122,14 @@ def test_flood_rate_is_roughly_the_configured_one(persona_server: Start) -> None
     try:
         t0 = time.monotonic()
         total = 0
-        while time.monotonic() - t0 < 0.3:
+        while time.monotonic() - t0 < 0.5:
             total += len(port.read(65536))
         elapsed = time.monotonic() - t0
     finally:
         port.close()
-    assert 0.5 * rate * elapsed < total < 1.5 * rate * elapsed + 4096
+    # The server paces by elapsed time, so the rate holds on average; the bounds are wide because
+    # a shared machine can stall either thread (the upper one: a backlog cap of 64 kB, see server).
+    assert 0.2 * rate * elapsed < total < 2.0 * rate * elapsed + 64 * 1024
 
 
 def test_stop_twice_and_context_manager() -> None:
