@@ -138,11 +138,38 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
             analysis = analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz)
             doc = build_document(rec, analysis, region=RegionChoice(region, "benchmark"), sha256=None)
             duration_s = rec.duration_s
-    truths = [t for t in ground_truth(scene) if t.link in ("uplink", "ism")]
+    everything = ground_truth(scene)
+    truths = [t for t in everything if t.link in ("uplink", "ism")]
     by_emitter: dict[str, list[Any]] = defaultdict(list)
     for t in truths:
         by_emitter[t.emitter].append(t)
     ppm_tol = 60e-6
+    # Every detected emitter belongs to the one truth emitter (of any link: spurs and downlink carriers
+    # too) it is closest to, relative to that emitter's half bandwidth plus 10 kHz, among those active
+    # when it was.  Without this a CW spur 30 kHz outside a weak GSM burst's channel, detected
+    # as "cw", was scored as that burst's detection (and its tech as a confusion).
+    spans: dict[str, list[float]] = {}
+    for t in everything:
+        lo_hi = spans.setdefault(t.emitter, [math.inf, -math.inf, math.inf, -math.inf])
+        lo_hi[0] = min(lo_hi[0], t.freq_lower_hz)
+        lo_hi[1] = max(lo_hi[1], t.freq_upper_hz)
+        lo_hi[2] = min(lo_hi[2], t.start_s)
+        lo_hi[3] = max(lo_hi[3], t.start_s + t.duration_s)
+
+    # The dongle's LO error (known here) moves every signal by -ppm: compare at the shifted frequency.
+    lo_scale = 1.0 - scene.dongle.ppm * 1e-6
+
+    def owner(e: dict[str, Any]) -> str | None:
+        best_key, best = None, math.inf
+        for key, (lo, hi, t0, t1) in spans.items():
+            if not (e["first_s"] <= t1 + 0.002 and e["last_s"] >= t0 - 0.002):
+                continue
+            d = abs(e["freq_hz"] - lo_scale * (lo + hi) / 2) / ((hi - lo) / 2 + 10e3)
+            if d < best:
+                best_key, best = key, d
+        return best_key
+
+    owners = {e["id"]: owner(e) for e in doc["emitters"]}
     rows = []
     matched_ids: set[int] = set()
     for ident, bursts in by_emitter.items():
@@ -159,7 +186,8 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
             and e["last_s"] >= t0 - 0.002
         ]
         matched_ids.update(e["id"] for e in hits)
-        best = max(hits, key=lambda e: (e["burst_count"], e["snr_db"])) if hits else None
+        own = [e for e in hits if owners[e["id"]] == ident]
+        best = max(own, key=lambda e: (e["burst_count"], e["snr_db"])) if own else None
         truth_tech = TECH_MAP.get(bursts[0].tech, bursts[0].tech)
         rows.append(
             {
@@ -261,6 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     print("\nSummary (target)")
     print(f"  detection, single cellular uplink bursts >= 10 dB : {_fmt_rate(pd_hits, pd_n)}   (>= 0.99)")
     print(f"  tech correct, detected emitters                   : {_fmt_rate(tech_hits, tech_n)}   (>= 0.95)")
+    # Information only (the target is the line above): the simulator renders an LTE-M PUSCH exactly
+    # like an LTE PUSCH of <= 6 RB (same numerology, RB sizes and subframe patterns, no repetition
+    # trains, narrowband hopping or retuning gaps), so between those two the label is not observable.
+    fam = {"ltem": "lte"}
+    fam_hits = sum(fam.get(t["got_tech"], t["got_tech"]) == fam.get(t["tech"], t["tech"]) for t in det_all)
+    print(
+        f"  tech correct, LTE-M and LTE as one class (info)   : {_fmt_rate(fam_hits, tech_n)}"
+        "   (LTE-M not separable in the simulator)"
+    )
     print(f"  link correct, detected uplink emitters            : {_fmt_rate(link_hits, link_n)}   (>= 0.99)")
     print(
         f"  false uplink emitters, quiet scenes               : {false_n} in {quiet_h * 3600:.0f} s "
@@ -277,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "single_uplink_ge10db": [pd_hits, pd_n],
             "tech_correct": [tech_hits, tech_n],
+            "tech_correct_lte_family": [fam_hits, tech_n],
             "link_correct": [link_hits, link_n],
             "false_uplink": {"count": false_n, "hours": quiet_h, "upper95_per_h": upper},
             "elapsed_s": elapsed,

@@ -11,7 +11,16 @@ for GSM, TS 36.211 for LTE; see docs/rf reference):
   narrowbands with long repetition trains.
 * UMTS: 3.84 Mcps, ~4.2-5 MHz, wider than a 2.4 MS/s capture (seen as filling it).
 * CW: a few bins wide and always on.  Chirps (LoRa) sweep their band: their frame-to-frame centroid
-  moves consistently in one direction.
+  moves consistently in one direction, and (however slowly they sweep) it spreads over ~1/sqrt(12)
+  of the band (:attr:`rfscan.dsp.detect.Burst.sweep`).
+
+Timing outweighs shape where the shape is unreliable: a period on the 577 us GSM slot grid that is
+not a whole number of ms is GSM even when weak bursts measure like 0.5 ms LTE slots.  Below
+``WEAK_SNR_DB`` (8 dB median burst SNR) burst edges are under the noise: a single weak burst is
+"unknown" (unless PRACH- or chirp-shaped), and weak emitters are never called "noncellular" (nor
+NB-IoT unless repeated or long): their measured shapes are not trusted to rule a cellular one out.
+LTE-M and an LTE PUSCH of <= 6 RB have the same time-frequency shape; "ltem" needs a long (>= 4 ms)
+narrowband repetition train, anything else on the LTE grid is "lte".
 """
 
 from __future__ import annotations
@@ -30,6 +39,9 @@ GSM_FRAME_S = 8 * GSM_SLOT_S
 GSM_ACCESS_S = 88 * 6 / 1625e3
 GSM_NORMAL_S = 148 * 6 / 1625e3
 RB_HZ = 180e3
+#: Below this median burst SNR (dB, in the measured width) burst edges are under the noise: the shape
+#: of one burst is not trusted to tell the technology, nor that of several to rule a cellular one out.
+WEAK_SNR_DB = 8.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,10 @@ class EmitterFeatures:
         Distance of the emitter's occupied band to the nearest capture edge (<= 0: touching).
     pucch_pair : bool
         Bursts alternate between two symmetric carrier edges every 0.5 ms.
+    sweeps : ndarray or None
+        Per-burst sweep statistic (:attr:`rfscan.dsp.detect.Burst.sweep`); None: not measured.
+    snrs_db : ndarray or None
+        Per-burst SNR; None: not measured (taken as strong).
     """
 
     durations_s: NDArray[np.float64]
@@ -69,9 +85,13 @@ class EmitterFeatures:
     span_hz: float
     edge_distance_hz: float
     pucch_pair: bool = False
+    sweeps: NDArray[np.float64] | None = None
+    snrs_db: NDArray[np.float64] | None = None
 
 
-def _near_multiple(x: NDArray[np.float64] | float, unit: float, tol: float) -> NDArray[np.bool_]:
+def _near_multiple(
+    x: NDArray[np.float64] | float, unit: float, tol: NDArray[np.float64] | float
+) -> NDArray[np.bool_]:
     x = np.asarray(x, np.float64)
     k = np.maximum(np.round(x / unit), 1.0)
     return np.asarray(np.abs(x - k * unit) <= tol)
@@ -94,17 +114,30 @@ def classify(f: EmitterFeatures) -> Classification:
         | (np.abs(dur - GSM_NORMAL_S) <= 70e-6)
         | (np.abs(dur[:, None] - slots[None, :]) <= 90e-6).any(axis=1)
     )
-    gsm_bw = (bw >= 150e3) & (bw <= 320e3)
-    lte_dur = _near_multiple(dur, 0.5e-3, 80e-6) & (dur >= 0.42e-3) & (dur <= 20e-3)
+    gsm_bw = (bw >= 120e3) & (bw <= 320e3)  # weak bursts read narrower (skirts under the noise)
+    # LTE transmits whole 0.5 ms slots / 1 ms subframes; a long run of subframes (a repetition train)
+    # is measured to within a couple of frames at each edge, so the tolerance grows a little with it.
+    lte_dur = _near_multiple(dur, 0.5e-3, np.maximum(80e-6, 0.02 * dur)) & (dur >= 0.42e-3) & (dur <= 10.0)
     lte_bw = bw >= 150e3
-    prach = (dur >= 0.8e-3) & (dur <= 1.0e-3) & (bw >= 0.95e6) & (bw <= 1.25e6)
-    chirp = np.asarray(f.chirp_scores) >= 0.75
+    # PRACH format 0: 1.05 MHz x 0.9 ms; the 98% span of its flat spectrum reads 0.85-1.1 MHz (less
+    # near a capture edge, where the anti-alias filter rolls it off; its slowly sweeping roots can read
+    # shorter when the sweep leaves the band edge under the noise).
+    prach = (dur >= 0.6e-3) & (dur <= 1.05e-3) & (bw >= 0.8e6) & (bw <= 1.3e6)
+    sweep = np.zeros(n) if f.sweeps is None else np.asarray(f.sweeps, np.float64)
+    # A chirp moves its narrow instantaneous line across its band: per-frame centroid steps in one
+    # direction (fast chirps) or a centroid spread of ~1/sqrt(12) of the band (any sweep rate).
+    chirp = (np.asarray(f.chirp_scores) >= 0.75) | (sweep >= 0.18)
     f_gsm = float(np.mean(gsm_dur & gsm_bw))
     f_lte = float(np.mean(lte_dur & lte_bw))
     f_prach = float(np.mean(prach))
     f_chirp = float(np.mean(chirp))
     p = f.period_s
-    gsm_period = p is not None and bool(_near_multiple(p, GSM_FRAME_S, 0.02 * GSM_FRAME_S))
+    # The pattern of a phone's bursts repeats every TDMA frame; with several slots per frame the
+    # shortest repeat can be a whole number of slots (slots 0 and 4: half a frame).
+    gsm_period = p is not None and (
+        bool(_near_multiple(p, GSM_FRAME_S, 0.02 * GSM_FRAME_S))
+        or (p < GSM_FRAME_S and bool(_near_multiple(p, GSM_SLOT_S, 0.03 * GSM_SLOT_S)))
+    )
     lte_period = p is not None and bool(_near_multiple(p, 1e-3, max(0.02e-3, 0.005 * p)))
     wide = med_bw >= 1.2e6 and f.edge_distance_hz <= 3 * f.span_hz / 256
 
@@ -124,6 +157,16 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "lte", 0.8, "0.5 ms slots alternating between two symmetric carrier edges (PUCCH)"
         )
+    med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
+    if n == 1 and not continuous and med_snr is not None and med_snr < WEAK_SNR_DB:
+        # One weak burst: its measured length and width (edges under the noise, possibly one piece of
+        # a longer or wider burst) do not tell GSM from LTE or NB-IoT.
+        return Classification(
+            "unknown",
+            0.2,
+            f"1 weak burst (SNR {med_snr:.1f} dB) of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: "
+            "too weak to measure its shape",
+        )
     if wide and (continuous or med_dur >= 10e-3) and f_lte < 0.5:
         return Classification(
             "umts",
@@ -134,15 +177,31 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "lte", 0.8, f"PRACH-shaped bursts ({med_bw / 1e6:.2f} MHz x {med_dur * 1e3:.2f} ms)"
         )
+    # A period on the TDMA grid that is not a whole number of ms is GSM timing; it outweighs the noisy
+    # per-burst shape of weak bursts (a 0.546 ms burst measured 0.45 ms reads as an LTE slot).
+    gsm_shape = (
+        150e3 * 0.8 <= med_bw <= 320e3
+        and (abs(med_dur - GSM_NORMAL_S) <= 90e-6 or abs(med_dur - GSM_ACCESS_S) <= 90e-6)
+    ) or f_gsm >= 0.5
+    if gsm_period and not lte_period and gsm_shape and n >= 3:
+        return Classification(
+            "gsm",
+            0.8,
+            f"{med_bw / 1e3:.0f} kHz bursts of {med_dur * 1e6:.0f} us repeating every {p * 1e3:.3f} ms "  # type: ignore[operator]
+            "on the 577 us GSM slot grid (4.615 ms TDMA frame)",
+        )
     if f_gsm >= 0.6 and f_gsm >= f_lte and (p is None or gsm_period):
         conf = 0.9 if gsm_period else 0.6
         why = f"{med_bw / 1e3:.0f} kHz GMSK-width bursts of {med_dur * 1e6:.0f} us (GSM burst lengths)"
         if gsm_period:
             why += f", period {p * 1e3:.3f} ms on the 4.615 ms TDMA frame"  # type: ignore[operator]
         return Classification("gsm", conf, why)
-    if f_lte >= 0.6 or (lte_period and f_lte >= 0.3):
+    if not continuous and (f_lte >= 0.6 or (lte_period and f_lte >= 0.3)):
         conf = 0.8 if lte_period else 0.6
-        if med_bw <= 200e3 and med_dur >= 0.95e-3:
+        # LTE allocates whole 180 kHz RBs, one subframe at a time; NB-IoT uses 1-12 tones of one RB
+        # for resource units of 1-32 ms.  Narrower than an RB, or one RB for several ms: NB-IoT; one
+        # RB for single 1 ms subframes: an LTE PUSCH (a 12-tone 1 ms NB-IoT unit looks the same).
+        if med_dur >= 0.95e-3 and (med_bw <= 150e3 or (med_bw <= 200e3 and med_dur >= 1.5e-3)):
             return Classification(
                 "nbiot",
                 conf - 0.2,
@@ -172,10 +231,32 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "noncellular", 0.4, f"always-on {med_bw / 1e3:.0f} kHz signal of no cellular shape"
         )
-    if med_bw <= 200e3 and med_dur >= 0.95e-3 and bool(_near_multiple(med_dur, 1e-3, 0.1e-3)):
+    # Measured durations and widths of weak bursts (below ~8 dB) are unreliable: their edges are under
+    # the noise, and a weak chirp or noise-like signal breaks into pieces of random length.
+    weak = f.snrs_db is not None and f.snrs_db.size > 0 and float(np.median(f.snrs_db)) < WEAK_SNR_DB
+    # NB-IoT resource units: whole ms, narrow.  When weak, only repetitions of one length, or a long
+    # unit (>= 2 ms, its length measured to a few frames) still clearly above the noise, count: a
+    # single-tone unit's 98% width is several times its 15 kHz tone spacing (pi/2-BPSK sidelobes), so
+    # its SNR in that width reads ~7 dB under the SNR in 15 kHz.
+    repeated = n >= 2 and float(np.ptp(dur)) <= max(0.3e-3, 0.1 * med_dur)
+    long_unit = med_dur >= 2e-3 and f.snrs_db is not None and float(np.median(f.snrs_db)) >= 4.0
+    if (
+        med_bw <= 200e3
+        and med_dur >= 0.95e-3
+        and bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur)))
+        and (not weak or repeated or long_unit)
+    ):
         return Classification("nbiot", 0.4, f"narrow ({med_bw / 1e3:.0f} kHz) bursts of whole ms")
-    if n >= 3:
+    # "No cellular shape" is a claim about measured durations and widths: weak emitters stay undecided.
+    if n >= 3 and not weak:
         return Classification("noncellular", 0.4, "bursts fit no cellular duration or period")
+    if weak:
+        return Classification(
+            "unknown",
+            0.2,
+            f"{n} weak burst(s) (median SNR {float(np.median(f.snrs_db)):.1f} dB) of "  # type: ignore[arg-type]
+            f"{med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too weak to measure their shape",
+        )
     return Classification(
         "unknown", 0.2, f"{n} burst(s) of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too little to tell"
     )

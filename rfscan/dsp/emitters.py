@@ -294,6 +294,8 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], is_pair: bool) -> E
         span_hz=span,
         edge_distance_hz=edge,
         pucch_pair=is_pair,
+        sweeps=np.array([b.sweep for b in bs]),
+        snrs_db=np.array([b.snr_db for b in bs]),
     )
     cls: Classification = classify(feats)
     return Emitter(

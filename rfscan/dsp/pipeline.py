@@ -172,6 +172,7 @@ class _Capture:
         self.samples = 0
         self.pending: NDArray[np.int64] | None = None
         self.settled = False
+        self.background: NDArray[np.bool_] | None = None
 
     def update_floor(self, counts: NDArray[np.int64]) -> NDArray[np.float64]:
         """Running floor: histogram rows are pooled until ``MIN_FLOOR_ROWS`` are available, then each
@@ -179,16 +180,13 @@ class _Capture:
         self.pending = counts if self.pending is None else self.pending + counts
         rows = float(self.pending[0].sum())
         if rows > 0 and (rows >= MIN_FLOOR_ROWS or self.settled is False):
-            est = 10.0 * np.log10(
-                np.maximum(
-                    floor_from_quantile(
-                        LogHistogram.quantile_of(self.pending, FLOOR_QUANTILE),
-                        dc_keep_bins=self.dc_keep,
-                        track_db=TRACK_DB,
-                    ),
-                    1e-30,
-                )
-            )
+            quant = LogHistogram.quantile_of(self.pending, FLOOR_QUANTILE)
+            tracked = floor_from_quantile(quant, dc_keep_bins=self.dc_keep, track_db=TRACK_DB)
+            plain = floor_from_quantile(quant, dc_keep_bins=self.dc_keep)
+            # Bins where the detection floor follows an always-on signal (or the DC spike) rather than
+            # the noise: the integrating narrow test is too sensitive to that floor's bias to run there.
+            self.background = np.asarray(tracked <= 1.05 * plain)
+            est = 10.0 * np.log10(np.maximum(tracked, 1e-30))
             if self.floor_db is None or not self.settled:
                 self.floor_db = est  # the first batch: use everything seen so far
             else:
@@ -288,13 +286,20 @@ def analyze_blocks(
             continue
         counts = cap.spectra.update(frames.power, frames.frame_start)
         floor = cap.update_floor(counts)
-        bursts.extend(cap.detector.process(frames.power, frames.frame_start, floor))
+        bursts.extend(cap.detector.process(frames.power, frames.frame_start, floor, narrow_ok=cap.background))
+    always_on: list[Burst] = []
     for cap in captures.values():
         bursts.extend(cap.detector.flush())
-        bursts.extend(_always_on(cap, cfg))
+        always_on.extend(_always_on(cap, cfg))
     elapsed = time.perf_counter() - t0
     dc_gap = (2 * cfg.detect.dc_halfwidth_bins + 1) * sample_rate_hz / stft.nfft
-    bursts = merge_simultaneous(bursts, frame_s=stft.hop / sample_rate_hz, dc_gap_hz=dc_gap)
+    frame_s = stft.hop / sample_rate_hz
+    # Always-on bands are background for the bursts: a short burst next to a CW spur must not be
+    # merged into the spur's always-on record (nor take its duration), so the two sets merge apart.
+    bursts = merge_simultaneous(bursts, frame_s=frame_s, dc_gap_hz=dc_gap) + merge_simultaneous(
+        always_on, frame_s=frame_s, dc_gap_hz=dc_gap
+    )
+    bursts.sort(key=lambda b: (b.start_s, b.freq_hz))
     images = iq_image_flags(bursts, min_db=cfg.image_min_db)
     real = [b for b, im in zip(bursts, images, strict=True) if not im]
     rejected = tuple(b for b, im in zip(bursts, images, strict=True) if im)
