@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-from typing import Any
 
 from rfscan.survey.session import add_source_arguments, duration_arg
 from rfscan.units import hz_arg
@@ -52,10 +50,10 @@ def register(
 def run(args: argparse.Namespace) -> int:
     """Run the watch."""
     from rfscan.errors import InputError, SourceError
-    from rfscan.survey.engine import SurveyEngine, source_overhead_s
-    from rfscan.survey.events import EventLog, LiveView
+    from rfscan.survey.engine import source_overhead_s
+    from rfscan.survey.events import LiveView
     from rfscan.survey.plan import RequestedSpan, plan_hops, resolve_spans
-    from rfscan.survey.session import check_positive, default_events_path, open_sources, stop_on_signals
+    from rfscan.survey.session import check_positive, open_sources, run_survey
     from rfscan.units import format_hz
 
     check_positive(args.dwell, "--dwell")
@@ -71,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
         region = reg or region
     view = LiveView(quiet=args.quiet)
     sources = open_sources([args.source], rate_hz=args.rate, gain_db=args.gain, ppm=args.ppm)
-    events: EventLog | None = None
     try:
         src = sources[0]
         plan = plan_hops(
@@ -94,36 +91,10 @@ def run(args: argparse.Namespace) -> int:
             + ", ".join(f"{format_hz(h.usable_low_hz)}-{format_hz(h.usable_high_hz)}" for h in plan.hops)
             + f" for {args.duration:.0f} s"
         )
-        events = EventLog(default_events_path(args.json, args.events, "monitor"))
-        stop = threading.Event()
-
-        def snapshot(engine: SurveyEngine) -> None:
-            _write(engine, args, final=False)
-
-        engine = SurveyEngine(
-            sources,
-            plan,
-            region=region,
-            passes=None,
-            duration_s=args.duration,
-            events=events,
-            view=view,
-            max_reconnects=args.max_reconnects,
-            stop=stop,
-            mode="monitor",
-            on_snapshot=snapshot if args.json and args.json != "-" else None,
-            snapshot_s=args.snapshot,
-        )
-        with stop_on_signals(stop, view) as got:
-            engine.run()
-        if got:
-            engine.interrupted = True
-        doc = _write(engine, args, final=True)
+        engine, doc = run_survey(args, sources, plan, mode="monitor", region=region, view=view, passes=None)
     finally:
         for s in sources:
             s.close()
-        if events is not None:
-            events.close()
     s = doc["summary"]
     out = sys.stderr if args.json == "-" else sys.stdout
     print(
@@ -134,15 +105,3 @@ def run(args: argparse.Namespace) -> int:
     if engine.error is not None:
         raise SourceError(f"monitor stopped: {engine.error} (partial report written)")
     return 130 if engine.interrupted else 0
-
-
-def _write(engine: Any, args: argparse.Namespace, *, final: bool) -> dict[str, Any]:
-    from rfscan.report.jsonout import write_json
-    from rfscan.survey.report import build_document
-
-    doc = build_document(engine, mode="monitor", note=None if final else "snapshot of a running monitor")
-    if not final:
-        doc["complete"] = False
-    if args.json:
-        write_json(doc, args.json)
-    return doc

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from typing import Any
 
 from rfscan.survey.session import add_source_arguments
@@ -55,10 +54,10 @@ def register(
 def run(args: argparse.Namespace) -> int:
     """Run the sweep and write the outputs."""
     from rfscan.errors import SourceError
-    from rfscan.survey.engine import SurveyEngine, source_overhead_s
-    from rfscan.survey.events import EventLog, LiveView
+    from rfscan.survey.engine import source_overhead_s
+    from rfscan.survey.events import LiveView
     from rfscan.survey.plan import RequestedSpan, parse_range, plan_hops, resolve_spans
-    from rfscan.survey.session import check_positive, default_events_path, open_sources, stop_on_signals
+    from rfscan.survey.session import check_positive, open_sources, run_survey
 
     check_positive(args.passes, "--passes")
     check_positive(args.duration, "--duration")
@@ -73,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
         region = region or "eu"
     view = LiveView(quiet=args.quiet)
     sources = open_sources(args.source, rate_hz=args.rate, gain_db=args.gain, ppm=args.ppm)
-    events: EventLog | None = None
     try:
         tuner = sources[0].tuner
         plan = plan_hops(
@@ -93,57 +91,17 @@ def run(args: argparse.Namespace) -> int:
             f"sweep: {len(plan.hops)} hops of {1e3 * plan.dwell_s:.1f} ms (+{1e3 * plan.settle_s:.0f} ms "
             f"settle) on {len(sources)} source(s); estimated revisit {plan.revisit_s(len(sources)):.2f} s"
         )
-        events = EventLog(default_events_path(args.json, args.events, "sweep"))
-        stop = threading.Event()
         passes = args.passes if args.passes is not None else (None if args.duration else 1)
-
-        def snapshot(engine: SurveyEngine) -> None:
-            _write(engine, args, final=False)
-
-        engine = SurveyEngine(
-            sources,
-            plan,
-            region=region,
-            passes=passes,
-            duration_s=args.duration,
-            events=events,
-            view=view,
-            record_dir=args.record,
-            max_reconnects=args.max_reconnects,
-            stop=stop,
-            mode="sweep",
-            on_snapshot=snapshot if args.json and args.json != "-" else None,
-            snapshot_s=args.snapshot,
+        engine, doc = run_survey(
+            args, sources, plan, mode="sweep", region=region, view=view, passes=passes, record_dir=args.record
         )
-        with stop_on_signals(stop, view) as got:
-            engine.run()
-        if got:
-            engine.interrupted = True
-        doc = _write(engine, args, final=True)
     finally:
         for s in sources:
             s.close()
-        if events is not None:
-            events.close()
     _summary(doc, to_stderr=args.json == "-")
     if engine.error is not None:
         raise SourceError(f"sweep stopped: {engine.error} (partial report written)")
     return 130 if engine.interrupted else 0
-
-
-def _write(engine: Any, args: argparse.Namespace, *, final: bool) -> dict[str, Any]:
-    from rfscan.atomic import write_text_atomic
-    from rfscan.report.jsonout import write_json
-    from rfscan.survey.report import build_document, render_html
-
-    doc = build_document(engine, mode="sweep", note=None if final else "snapshot of a running sweep")
-    if not final:
-        doc["complete"] = False
-    if args.json:
-        write_json(doc, args.json)
-    if final and args.html:
-        write_text_atomic(render_html(doc), args.html)
-    return doc
 
 
 def _summary(doc: dict[str, Any], *, to_stderr: bool) -> None:

@@ -10,8 +10,11 @@ carrier; the emitter is placed at their midpoint.
 
 Period: the smallest lag ``T`` such that at least 60% of the burst starts ``s`` (with ``s + T`` inside
 the observed span) have another start within ``tol`` of ``s + T``; candidates are the lags to the next
-eight starts.  This finds the repetition of the whole pattern (GSM 4.615 ms frame even when a phone
-uses several slots per frame, LTE 1/5/10 ms), and returns None for irregular or too few bursts.
+eight starts.  The starts fall into trains separated by gaps longer than ``TRAIN_GAP_PERIODS * T`` (a
+sweep watches a channel in short dwells seconds apart): the last start of a train expects no partner,
+so it is not counted against ``T``.  This finds the repetition of the whole pattern (GSM 4.615 ms
+frame even when a phone uses several slots per frame, LTE 1/5/10 ms), and returns None for irregular
+or too few bursts.
 """
 
 from __future__ import annotations
@@ -103,6 +106,16 @@ class Emitter:
         }
 
 
+#: Longest period reported: burst structures repeat within frames (GSM 4.615 ms, LTE 1-10 ms, PRACH
+#: and SR configurations up to 80 ms, paging cycles up to 2.56 s); a longer "period" in a sweep is the
+#: revisit time of the sweep itself (an alias of the watch schedule), not a property of the emitter.
+MAX_PERIOD_S = 1.0
+
+#: A gap longer than this many periods ends a train of bursts (the channel was not watched, or the
+#: emitter paused): the start before it is not expected to have a partner one period later.
+TRAIN_GAP_PERIODS = 8
+
+
 def estimate_period(
     starts_s: NDArray[np.float64] | Sequence[float],
     *,
@@ -111,6 +124,7 @@ def estimate_period(
     min_score: float = 0.6,
     max_lag: int = 8,
     min_period_s: float = 0.4e-3,
+    max_period_s: float = MAX_PERIOD_S,
 ) -> float | None:
     """Repetition period of a burst train, or None (see module docstring).
 
@@ -124,8 +138,8 @@ def estimate_period(
         Fraction of starts that must have a partner one period later.
     max_lag : int
         Candidate lags are to the next ``max_lag`` starts.
-    min_period_s : float
-        Shortest period considered.
+    min_period_s, max_period_s : float
+        Shortest and longest period considered.
     """
     s = np.sort(np.asarray(starts_s, np.float64))
     if s.size < 3:
@@ -133,7 +147,7 @@ def estimate_period(
     if s.size > 4000:  # bounded cost: the most recent bursts carry the same period
         s = s[-4000:]
     lags = np.concatenate([s[j:] - s[:-j] for j in range(1, min(max_lag, s.size - 1) + 1)])
-    lags = lags[lags >= min_period_s]
+    lags = lags[(lags >= min_period_s) & (lags <= max_period_s)]
     if lags.size == 0:
         return None
     grid = np.round(lags / (2 * tol_s)).astype(np.int64)
@@ -141,9 +155,11 @@ def estimate_period(
     order = np.argsort(-counts, kind="stable")[:24]
     candidates = np.sort(uniq[order] * (2 * tol_s))
     best: float | None = None
+    gaps = np.diff(s)
     for t in candidates:  # a loop over a few candidate periods, vectorized over the starts
         tol = tol_s + rel_tol * t
         ok = s + t <= s[-1] + tol
+        ok[:-1] &= gaps <= TRAIN_GAP_PERIODS * t + tol  # the last start of a train expects no partner
         if np.count_nonzero(ok) < 2:
             continue
         target = s[ok] + t

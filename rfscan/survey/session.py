@@ -31,7 +31,9 @@ __all__ = [
     "default_events_path",
     "open_sources",
     "parse_gain",
+    "run_survey",
     "stop_on_signals",
+    "write_survey",
 ]
 
 
@@ -157,3 +159,72 @@ def duration_arg(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"duration {text!r} must be > 0")
     return value
+
+
+def write_survey(engine: Any, args: argparse.Namespace, *, mode: str, final: bool) -> dict[str, Any]:
+    """Build the sweep/monitor document; write ``--json`` (atomically) and, when final, ``--html``."""
+    from rfscan.atomic import write_text_atomic
+    from rfscan.report.jsonout import write_json
+    from rfscan.survey.report import build_document, render_html
+
+    doc = build_document(engine, mode=mode, note=None if final else f"snapshot of a running {mode}")
+    if not final:
+        doc["complete"] = False
+    if args.json:
+        write_json(doc, args.json)
+    html = getattr(args, "html", None)
+    if final and html:
+        write_text_atomic(render_html(doc), html)
+    return doc
+
+
+def run_survey(
+    args: argparse.Namespace,
+    sources: Sequence[Any],
+    plan: Any,
+    *,
+    mode: str,
+    region: str,
+    view: LiveView,
+    passes: int | None,
+    record_dir: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Run a sweep or monitor to its end, a signal or a fault; always write the final report.
+
+    Every burst goes to the append-only event log (``--events``, default next to ``--json``) as it is
+    found; ``--json`` is rewritten every ``--snapshot`` seconds while running.  Returns the engine (its
+    ``interrupted`` and ``error`` say how the run ended) and the final document.
+    """
+    from rfscan.survey.engine import SurveyEngine
+    from rfscan.survey.events import EventLog
+
+    events = EventLog(default_events_path(args.json, args.events, mode))
+    try:
+        stop = threading.Event()
+
+        def snapshot(engine: SurveyEngine) -> None:
+            write_survey(engine, args, mode=mode, final=False)
+
+        engine = SurveyEngine(
+            sources,
+            plan,
+            region=region,
+            passes=passes,
+            duration_s=args.duration,
+            events=events,
+            view=view,
+            record_dir=record_dir,
+            max_reconnects=args.max_reconnects,
+            stop=stop,
+            mode=mode,
+            on_snapshot=snapshot if args.json and args.json != "-" else None,
+            snapshot_s=args.snapshot,
+        )
+        with stop_on_signals(stop, view) as got:
+            engine.run()
+        if got:
+            engine.interrupted = True
+        doc = write_survey(engine, args, mode=mode, final=True)
+    finally:
+        events.close()
+    return engine, doc

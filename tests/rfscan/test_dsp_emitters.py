@@ -194,3 +194,20 @@ def test_multi_capture_keeps_one_accumulator_per_centre() -> None:
     s902 = next(s for s in a.spectra if s.center_hz == 902e6)
     s900 = next(s for s in a.spectra if s.center_hz == 900e6)
     assert s902.max_dbfs.max() > s900.max_dbfs.max() + 20
+
+
+@pytest.mark.parametrize("per_dwell", [(1, 2, 1, 1), (2, 1, 2, 1), (1, 1, 3)])
+def test_period_from_short_dwells_seconds_apart(per_dwell):
+    """A sweep sees a GSM phone in dwells of a few frames, revisited seconds later: the gaps between
+    dwells are unwatched time, not the period (and the revisit time is never reported as one)."""
+    frame = 4.615e-3
+    starts = []
+    for k, n in enumerate(per_dwell):
+        t0 = 0.7 + 6.48 * k + 0.3e-3 * k  # revisit ~6.5 s, phase drifting
+        starts += [t0 + i * frame for i in range(n)]
+    period = estimate_period(starts)
+    pairs_in_dwells = sum(n - 1 for n in per_dwell)
+    if pairs_in_dwells < 2:  # one frame interval is too little evidence: no period, but never 6.5 s
+        assert period is None
+    else:
+        assert period == pytest.approx(frame, rel=0.01)
