@@ -398,15 +398,19 @@ def _coverage_rows(cov: Mapping[str, Any], run_s: float | None) -> list[dict[str
     return rows
 
 
-def _unwatched_uplinks(region: str | None, spans: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Uplink bands of the region no watched span touches (an emitter there could not be seen)."""
+def _unwatched_uplinks(region: str | None, spans: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """Uplink bands of the region no watched span touches: those an RTL-SDR (R820T) could have
+    watched, and those wholly beyond its tuning range (an emitter there cannot be seen by it at all)."""
     from rfscan.bands import load_band_plan
 
     try:
-        bands = load_band_plan().bands_of(region)
+        plan = load_band_plan()
+        bands = plan.bands_of(region)
+        reach = plan.tuner_ranges("R820T")
     except RfscanError:
-        return []
-    out = []
+        return [], []
+    unwatched: list[str] = []
+    unreachable: list[str] = []
     for band in bands:
         if band.kind != "cellular":
             continue
@@ -418,9 +422,13 @@ def _unwatched_uplinks(region: str | None, spans: Sequence[Mapping[str, Any]]) -
             s["low_hz"] is not None and s["high_hz"] is not None and s["low_hz"] < hi and s["high_hz"] > lo
             for s in spans
         )
-        if not touched:
-            out.append(band.name)
-    return out
+        if touched:
+            continue
+        if any(r_lo < hi and r_hi > lo for r_lo, r_hi in reach):
+            unwatched.append(band.name)
+        else:
+            unreachable.append(band.name)
+    return unwatched, unreachable
 
 
 def _source_info(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -457,6 +465,7 @@ def _rf_section(index: int, item: InputDocument) -> dict[str, Any]:
     emitters = [_emitter_row(e, clock) for e in _dicts(doc.get("emitters"))]
     emitters.sort(key=lambda e: (not e["cellular_uplink"], not e["undecided_cellular"], e["freq_hz"] or 0.0))
     spans = _coverage_rows(cov, run_s)
+    unwatched, unreachable = _unwatched_uplinks(profile, spans)
     return {
         "input": index,
         "schema": _s(doc.get("schema"), 64),
@@ -481,7 +490,8 @@ def _rf_section(index: int, item: InputDocument) -> dict[str, Any]:
         "emitters": emitters,
         "coverage": spans,
         "unreachable_bands": [_s(b, 32) for b in _list(cov.get("unreachable_bands"))],
-        "unwatched_uplink_bands": _unwatched_uplinks(profile, spans),
+        "unwatched_uplink_bands": unwatched,
+        "unreachable_uplink_bands": unreachable,
         "has_spectra": bool(_dicts(doc.get("spectra"))),
     }
 
@@ -662,6 +672,11 @@ def _coverage_sentences(rf: Mapping[str, Any]) -> list[str]:
         )
         shown = ", ".join(missed[:24]) + (f" and {len(missed) - 24} more" if len(missed) > 24 else "")
         lines.append(f"Uplink bands {scope} not watched at all: {shown}.")
+    beyond = rf.get("unreachable_uplink_bands") or []
+    if beyond:
+        lines.append(
+            f"Uplink bands beyond an RTL-SDR's reach (24-1766 MHz), never seen: {', '.join(beyond[:24])}."
+        )
     return lines
 
 

@@ -161,6 +161,15 @@ def test_quiet_scene_states_coverage_and_chance_of_intercept(quiet: Path, tmp_pa
             assert f"{band['band']} uplink" in line
     # a band the scene never tuned to is named as not watched
     assert any("not watched at all" in x and "DCS1800" in x for x in verdict["lines"])
+    # bands an RTL-SDR cannot tune are said to be beyond its reach, not merely unwatched
+    def names(line: str) -> set[str]:
+        return {n.strip(" .") for n in line.split(": ", 1)[1].split(",")}
+
+    unwatched = names(next(x for x in verdict["lines"] if "not watched at all" in x))
+    beyond = names(next(x for x in verdict["lines"] if "beyond an RTL-SDR's reach" in x))
+    assert {"B1", "B7"} <= beyond
+    assert "DCS1800" in unwatched
+    assert not unwatched & beyond
     assert "No cellular uplink seen" in page
     assert "P(intercept), once every 54 min" in page
 
