@@ -19,8 +19,14 @@ not a whole number of ms is GSM even when weak bursts measure like 0.5 ms LTE sl
 ``WEAK_SNR_DB`` (8 dB median burst SNR) burst edges are under the noise: a single weak burst is
 "unknown" (unless PRACH- or chirp-shaped), and weak emitters are never called "noncellular" (nor
 NB-IoT unless repeated or long): their measured shapes are not trusted to rule a cellular one out.
-LTE-M and an LTE PUSCH of <= 6 RB have the same time-frequency shape; "ltem" needs a long (>= 4 ms)
-narrowband repetition train, anything else on the LTE grid is "lte".
+LTE-M and an LTE PUSCH of <= 6 RB have the same per-subframe shape; what tells them apart is timing
+(Rel-13 eMTC, TS 36.211/36.213): an LTE-M transmission is repeated over many consecutive subframes
+(CE mode A up to 32, mode B up to 2048) and may hop between two 6-PRB (1.08 MHz) narrowbands every
+1-8 ms with a retuning gap of up to 2 symbols (~0.14 ms).  "ltem": <= 1.2 MHz bursts of >= 4 ms
+(a repetition train), or bursts alternating between two narrowbands (``narrowband_hop``, set by the
+grouping); an LTE PUSCH is scheduled one 1 ms subframe at a time, so anything else on the LTE grid is
+"lte".  One PRB for several ms stays "nbiot": a 12-tone NB-IoT NPUSCH has the same shape as a one-PRB
+LTE-M repetition train (said in the reason).
 """
 
 from __future__ import annotations
@@ -71,6 +77,9 @@ class EmitterFeatures:
         Distance of the emitter's occupied band to the nearest capture edge (<= 0: touching).
     pucch_pair : bool
         Bursts alternate between two symmetric carrier edges every 0.5 ms.
+    narrowband_hop : bool
+        <= 6 PRB bursts alternate between two narrowbands (whole multiples of 1.08 MHz apart) with
+        short retuning gaps (:func:`rfscan.dsp.emitters.build_emitters`).
     sweeps : ndarray or None
         Per-burst sweep statistic (:attr:`rfscan.dsp.detect.Burst.sweep`); None: not measured.
     snrs_db : ndarray or None
@@ -85,6 +94,7 @@ class EmitterFeatures:
     span_hz: float
     edge_distance_hz: float
     pucch_pair: bool = False
+    narrowband_hop: bool = False
     sweeps: NDArray[np.float64] | None = None
     snrs_db: NDArray[np.float64] | None = None
 
@@ -157,6 +167,13 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "lte", 0.8, "0.5 ms slots alternating between two symmetric carrier edges (PUCCH)"
         )
+    if f.narrowband_hop:
+        return Classification(
+            "ltem",
+            0.8,
+            f"{med_bw / 1e6:.2f} MHz (<= 6 RB) dwells of {med_dur * 1e3:.1f} ms hopping between two "
+            "1.08 MHz narrowbands with short retuning gaps (LTE-M frequency hopping)",
+        )
     med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
     if n == 1 and not continuous and med_snr is not None and med_snr < WEAK_SNR_DB:
         # One weak burst: its measured length and width (edges under the noise, possibly one piece of
@@ -202,11 +219,10 @@ def classify(f: EmitterFeatures) -> Classification:
         # for resource units of 1-32 ms.  Narrower than an RB, or one RB for several ms: NB-IoT; one
         # RB for single 1 ms subframes: an LTE PUSCH (a 12-tone 1 ms NB-IoT unit looks the same).
         if med_dur >= 0.95e-3 and (med_bw <= 150e3 or (med_bw <= 200e3 and med_dur >= 1.5e-3)):
-            return Classification(
-                "nbiot",
-                conf - 0.2,
-                f"{med_bw / 1e3:.0f} kHz (one RB or less), {med_dur * 1e3:.1f} ms subframes",
-            )
+            why = f"{med_bw / 1e3:.0f} kHz (one RB or less), {med_dur * 1e3:.1f} ms subframes"
+            if med_bw > 150e3 and med_dur >= 4e-3:
+                why += " (a one-RB LTE-M repetition train looks the same)"
+            return Classification("nbiot", conf - 0.2, why)
         if med_bw <= 1.2e6 and med_dur >= 4e-3:
             return Classification(
                 "ltem", conf - 0.2, f"{med_bw / 1e6:.2f} MHz narrowband, {med_dur * 1e3:.0f} ms repetitions"

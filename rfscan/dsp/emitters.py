@@ -6,7 +6,12 @@ within a factor 1.6 of the group's, so all bursts of one GSM channel or one LTE 
 emitter (a PRACH and a PUSCH of one phone are two emitters).  A second pass merges PUCCH pairs: two groups of
 ~0.5 ms, <= 2 RB wide bursts whose centres are a whole number of 180 kHz RBs apart and which alternate
 (a burst of one starts where a burst of the other ends, within 0.15 ms) are the two edges of one LTE
-carrier; the emitter is placed at their midpoint.
+carrier; the emitter is placed at their midpoint.  A third pass merges LTE-M narrowband hops: two
+groups of <= 1.2 MHz wide bursts (<= 6 PRBs) of similar width, at least 0.8 ms long, whose centres are a
+whole number of 1.08 MHz narrowbands apart (within 40 kHz) and which alternate with a short retuning gap
+(a dwell of one ends at most 0.35 ms before a dwell of the other starts) are one LTE-M UE hopping
+between two narrowbands (Rel-13 eMTC: TS 36.211 5.2.4 narrowbands of 6 PRBs, 5.2.5 guard period of
+up to 2 SC-FDMA symbols, ~0.14 ms, at each retune); the emitter spans both.
 
 Period: the smallest lag ``T`` such that at least 60% of the burst starts ``s`` (with ``s + T`` inside
 the observed span) have another start within ``tol`` of ``s + T``; candidates are the lags to the next
@@ -51,8 +56,8 @@ class Emitter:
     Attributes
     ----------
     freq_hz, bandwidth_hz : float
-        Median centre and median occupied bandwidth of its bursts (PUCCH pairs: the carrier centre
-        and the edge-to-edge width).
+        Median centre and median occupied bandwidth of its bursts (PUCCH pairs and hopping LTE-M:
+        the centre and the width from the lowest to the highest burst edge).
     tech : str
         One of :data:`rfscan.dsp.classify.TECHS`.
     burst_count : int
@@ -241,6 +246,44 @@ def _pucch_pairs(groups: list[list[int]], bursts: Sequence[Burst]) -> list[tuple
     return pairs
 
 
+#: LTE-M narrowband: 6 PRBs of 180 kHz (TS 36.211 5.2.4).
+NARROWBAND_HZ = 6 * 180e3
+
+
+def _narrowband_hops(
+    groups: list[list[int]], bursts: Sequence[Burst], taken: set[int]
+) -> list[tuple[int, int]]:
+    """Pairs of group indices that are the two narrowbands of one hopping LTE-M UE."""
+    info = []
+    for gi, g in enumerate(groups):
+        if gi in taken:
+            continue
+        d = float(np.median([bursts[i].duration_s for i in g]))
+        w = float(np.median([bursts[i].bandwidth_hz for i in g]))
+        f = float(np.median([bursts[i].freq_hz for i in g]))
+        if d >= 0.8e-3 and w <= 1.2e6:
+            info.append((gi, f, w, len(g)))
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for x in range(len(info)):
+        for y in range(x + 1, len(info)):
+            ga, fa, wa, na = info[x]
+            gb, fb, wb, nb = info[y]
+            if ga in used or gb in used or na + nb < 3:
+                continue
+            k = round(abs(fb - fa) / NARROWBAND_HZ)
+            if k < 1 or abs(abs(fb - fa) - k * NARROWBAND_HZ) > 40e3:
+                continue
+            if max(wa, wb) > 1.3 * min(wa, wb) + 40e3:
+                continue
+            a = [bursts[i] for i in groups[ga]]
+            b = [bursts[i] for i in groups[gb]]
+            if _alternation(a, b, 0.35e-3) >= 0.5 and _alternation(b, a, 0.35e-3) >= 0.5:
+                pairs.append((ga, gb))
+                used.update((ga, gb))
+    return pairs
+
+
 def build_emitters(
     bursts: Sequence[Burst], watches: Sequence[Watch], *, freq_tol_hz: float = 20e3
 ) -> tuple[list[Emitter], list[int]]:
@@ -264,14 +307,18 @@ def build_emitters(
     """
     groups = group_by_frequency(bursts, freq_tol_hz=freq_tol_hz)
     pairs = _pucch_pairs(groups, bursts)
-    merged: list[tuple[list[int], bool]] = []
     paired = {g for p in pairs for g in p}
+    hops = _narrowband_hops(groups, bursts, paired)
+    merged: list[tuple[list[int], str]] = []
     for ga, gb in pairs:
-        merged.append((groups[ga] + groups[gb], True))
-    merged.extend((g, False) for gi, g in enumerate(groups) if gi not in paired)
+        merged.append((groups[ga] + groups[gb], "pucch"))
+    for ga, gb in hops:
+        merged.append((groups[ga] + groups[gb], "hop"))
+    paired.update(g for p in hops for g in p)
+    merged.extend((g, "") for gi, g in enumerate(groups) if gi not in paired)
     emitters: list[tuple[Emitter, list[int]]] = []
-    for idx, is_pair in merged:  # loop over emitters
-        emitters.append((_make_emitter([bursts[i] for i in idx], watches, is_pair), idx))
+    for idx, pair in merged:  # loop over emitters
+        emitters.append((_make_emitter([bursts[i] for i in idx], watches, pair), idx))
     emitters.sort(key=lambda e: e[0].freq_hz)
     assignment = [-1] * len(bursts)
     for k, (_, idx) in enumerate(emitters):
@@ -280,7 +327,9 @@ def build_emitters(
     return [e for e, _ in emitters], assignment
 
 
-def _make_emitter(bs: list[Burst], watches: Sequence[Watch], is_pair: bool) -> Emitter:
+def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitter:
+    """One emitter from its bursts; ``pair`` is "pucch", "hop" (LTE-M narrowbands) or ""."""
+    is_pair = pair != ""
     start = np.array([b.start_s for b in bs])
     dur = np.array([b.duration_s for b in bs])
     f = np.array([b.freq_hz for b in bs])
@@ -309,7 +358,8 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], is_pair: bool) -> E
         occupancy=occupancy,
         span_hz=span,
         edge_distance_hz=edge,
-        pucch_pair=is_pair,
+        pucch_pair=pair == "pucch",
+        narrowband_hop=pair == "hop",
         sweeps=np.array([b.sweep for b in bs]),
         snrs_db=np.array([b.snr_db for b in bs]),
     )

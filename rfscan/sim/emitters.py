@@ -56,6 +56,12 @@ _FCCH_FRAMES = frozenset({0, 10, 20, 30, 40})
 _PSS_ROOTS = (25, 29, 34)
 PRACH_CP_S = 3168 * LTE_TS_S
 PRACH_SEQ_S = 24576 * LTE_TS_S
+#: LTE-M (eMTC, Rel-13) narrowband: 6 PRBs = 1.08 MHz (TS 36.211 5.2.4); hops move by whole narrowbands.
+LTEM_NARROWBAND_HZ = 6 * 180e3
+#: Normal-CP SC-FDMA symbol 0 (CP 160 Ts) and symbol 6/13 (CP 144 Ts) lengths: the retuning guard of
+#: a PUSCH-to-PUSCH narrowband hop (TS 36.211 5.2.5) blanks one of each.
+LTEM_SYMBOL0_S = (160 + 2048) * LTE_TS_S
+LTEM_SYMBOL13_S = (144 + 2048) * LTE_TS_S
 _QPSK = np.array([1 + 1j, -1 + 1j, 1 - 1j, -1 - 1j]) / math.sqrt(2.0)
 
 
@@ -251,24 +257,62 @@ class LteUplinkModel(EmitterModel):
         lo = self.ref_hz + (12 * rb - 6 * self.n_rb_total) * 15e3
         return lo, lo + n * 180e3
 
+    @property
+    def hop_hz(self) -> float:
+        """Frequency offset of the second LTE-M narrowband (0: no hopping)."""
+        s = self.spec
+        if s.kind != "ltem" or s.hop_interval_ms <= 0:
+            return 0.0
+        return s.hop_narrowbands * LTEM_NARROWBAND_HZ
+
+    def narrowband(self, sfs: NDArray[np.int64]) -> NDArray[np.int64]:
+        """0/1: narrowband of each absolute subframe (hops every ``hop_interval_ms`` subframes)."""
+        if self.hop_hz == 0.0:
+            return np.zeros(np.shape(sfs), dtype=np.int64)
+        return np.asarray((np.asarray(sfs) // self.spec.hop_interval_ms) % 2, dtype=np.int64)
+
     def span_hz(self) -> tuple[float, float]:
         if self.spec.kind == "lte_pucch":
             return self._rb_edges(0, self.n_rb_total)
-        return self._rb_edges(self.spec.rb_start, self.spec.n_rb)
+        lo, hi = self._rb_edges(self.spec.rb_start, self.spec.n_rb)
+        return min(lo, lo + self.hop_hz), max(hi, hi + self.hop_hz)
 
     def _subframes(self, t_from: float, t_to: float) -> list[int]:
-        """Absolute 1 ms subframe indices transmitted and overlapping the window."""
+        """Absolute 1 ms subframe indices transmitted and overlapping the window.
+
+        ``subframe_period``/``subframes`` select where transmissions start; an LTE-M transmission
+        then repeats over ``repetitions`` consecutive subframes (cut at the session end).
+        """
         s = self.spec
+        reps = s.repetitions if s.kind == "ltem" else 1
         out: list[int] = []
         for _, a, b in self._active_sessions(t_from, t_to):
             sf0 = math.ceil(a / 1e-3 - 1e-9)
             sf_end = math.ceil(b / 1e-3 - 1e-9)
             lo = max(sf0, math.floor(t_from / 1e-3))
             hi = min(sf_end, math.ceil(t_to / 1e-3))
-            rel = np.arange(lo - sf0, hi - sf0)
-            keep = np.isin(rel, np.array(s.subframes)) if s.subframes else rel % s.subframe_period == 0
+            rel = np.arange(max(lo - sf0 - reps + 1, 0), max(hi - sf0, 0))
+            first = np.isin(rel, np.array(s.subframes)) if s.subframes else rel % s.subframe_period == 0
+            starts = rel[first]
+            # On when the latest transmission start at or before the subframe is < reps subframes back.
+            last = np.searchsorted(starts, rel, side="right") - 1
+            on = (last >= 0) & (rel - starts[np.maximum(last, 0)] < reps) if starts.size else rel < 0
+            keep = on & (rel >= lo - sf0)
             out.extend(int(sf0 + r) for r in rel[keep])
         return sorted(set(out))
+
+    def _gaps(self, sfs: list[int]) -> tuple[set[int], set[int]]:
+        """Subframes whose first / last SC-FDMA symbol is a retuning guard (LTE-M hop between two
+        transmitted subframes in different narrowbands; TS 36.211 5.2.5, PUSCH to PUSCH: one symbol on
+        each side of the subframe boundary, two in all)."""
+        if self.hop_hz == 0.0 or not sfs:
+            return set(), set()
+        arr = np.array(sfs, dtype=np.int64)
+        nb = self.narrowband(arr)
+        hop = (np.diff(arr) == 1) & (np.diff(nb) != 0)
+        last = {int(x) for x in arr[:-1][hop]}
+        first = {int(x) for x in arr[1:][hop]}
+        return first, last
 
     def bursts(self, t_from: float, t_to: float) -> list[Burst]:
         sfs = self._subframes(t_from, t_to)
@@ -280,19 +324,23 @@ class LteUplinkModel(EmitterModel):
                 out.append(Burst(sf * 1e-3, 0.5e-3, lo0, hi0, "PUCCH slot 0", 2 * sf))
                 out.append(Burst(sf * 1e-3 + 0.5e-3, 0.5e-3, lo1, hi1, "PUCCH slot 1", 2 * sf + 1))
             return out
-        lo, hi = self.span_hz()
+        lo, hi = self._rb_edges(self.spec.rb_start, self.spec.n_rb)
         name = "LTE-M PUSCH" if self.spec.kind == "ltem" else "PUSCH"
-        # Contiguous subframes form one transmission.
+        # Neighbours one subframe outside the window decide the retuning gaps at its edges.
+        first_gap, last_gap = self._gaps(self._subframes(t_from - 1e-3, t_to + 1e-3))
+        nbs = self.narrowband(np.array(sfs, dtype=np.int64)) if sfs else np.zeros(0, dtype=np.int64)
+        # Contiguous subframes in one narrowband form one transmission (one dwell when hopping).
         run_start: int | None = None
-        prev = -2
-        for sf in [*sfs, -10]:
-            if sf != prev + 1 or sf == -10:
+        prev, prev_nb = -2, -1
+        for sf, nb in [*zip(sfs, (int(x) for x in nbs), strict=True), (-10, -1)]:
+            if sf != prev + 1 or nb != prev_nb or sf == -10:
                 if run_start is not None:
-                    out.append(
-                        Burst(run_start * 1e-3, (prev + 1 - run_start) * 1e-3, lo, hi, name, run_start)
-                    )
+                    a = run_start * 1e-3 + (LTEM_SYMBOL0_S if run_start in first_gap else 0.0)
+                    b = (prev + 1) * 1e-3 - (LTEM_SYMBOL13_S if prev in last_gap else 0.0)
+                    off = self.hop_hz * prev_nb
+                    out.append(Burst(a, b - a, lo + off, hi + off, name, run_start))
                 run_start = sf
-            prev = sf
+            prev, prev_nb = sf, nb
         return out
 
     def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
@@ -315,16 +363,29 @@ class LteUplinkModel(EmitterModel):
         n_cols = 12 * self.n_rb_total
         col_rf = self.ref_hz + self.nu0 + np.arange(n_cols) * 15e3
         in_win = np.abs(col_rf - lo_hz) < half_band_hz
+        # (parity, first RB, narrowband): PUCCH slot parity, or -1 for PUSCH in narrowband 0/1.
         if self.spec.kind == "lte_pucch":
-            groups = [(0, 0), (1, self.n_rb_total - 1)]
+            groups = [(0, 0, 0), (1, self.n_rb_total - 1, 0)]
             m = 12
         else:
-            groups = [(-1, self.spec.rb_start)]
+            groups = [(-1, self.spec.rb_start, 0)]
             m = 12 * self.spec.n_rb
-        for parity, rb in groups:
+            if self.hop_hz != 0.0:
+                groups.append((-1, self.spec.rb_start, 1))
+        sym_nb = self.narrowband(sym_sf)
+        guard = np.zeros(start.size, dtype=bool)
+        first_gap, last_gap = self._gaps(self._subframes(float(t[0]) - 1e-3, float(t[-1]) + 1e-3))
+        if first_gap or last_gap:
+            guard = ((sym_no == 0) & np.isin(sym_sf, np.array(sorted(first_gap) or [-1]))) | (
+                (sym_no == 13) & np.isin(sym_sf, np.array(sorted(last_gap) or [-1]))
+            )
+        for parity, rb, nb in groups:
             sel = np.ones(start.size, dtype=bool) if parity < 0 else (sym_no // 7) == parity
+            sel &= (sym_nb == nb) & ~guard
             if not np.any(sel):
                 continue
+            off = self.hop_hz * nb
+            in_win = np.abs(col_rf + off - lo_hz) < half_band_hz
             n_sym = int(sel.sum())
             data = np.empty((n_sym, m), dtype=np.complex128)
             sub = sym_sf[sel]
@@ -336,7 +397,7 @@ class LteUplinkModel(EmitterModel):
             coef = np.zeros((n_sym, n_cols), dtype=np.complex128)
             coef[:, 12 * rb : 12 * rb + m] = spread
             coef[:, ~in_win] = 0.0
-            mc = MulticarrierSymbols(start[sel], useful[sel], end[sel], coef, self.nu0, 15e3)
+            mc = MulticarrierSymbols(start[sel], useful[sel], end[sel], coef, self.nu0 + off, 15e3)
             out += mc.evaluate(t, rate_hz)
         return out
 

@@ -169,8 +169,10 @@ def _uplink(b: _Builder, tech: str, center: float, band: tuple[float, float], si
             em.update(count=count, period_s=period, start_s=b.start(count * period))
         b.add(em, (lo, hi))
         return True
+    if tech == "ltem":
+        return _ltem(b, center, band, single, snr)
     # LTE family: a carrier somewhere in the band, the visible part inside the window.
-    kind = "ltem" if tech == "ltem" else str(rng.choice(["lte_pusch", "lte_pucch", "lte_prach"]))
+    kind = str(rng.choice(["lte_pusch", "lte_pucch", "lte_prach"]))
     if single and kind == "lte_pucch":
         kind = "lte_prach"
     if kind == "lte_prach":
@@ -193,9 +195,9 @@ def _uplink(b: _Builder, tech: str, center: float, band: tuple[float, float], si
             (lo, hi),
         )
         return True
-    bw_mhz = 1.4 if kind == "ltem" else float(rng.choice([5.0, 10.0, 15.0, 20.0]))
+    bw_mhz = float(rng.choice([5.0, 10.0, 15.0, 20.0]))
     n_total = LTE_BANDWIDTHS_MHZ[bw_mhz]
-    max_rb = max(1, min(6 if kind == "ltem" else n_total, int((b.half_use - _DC_GUARD_HZ) // 180e3)))
+    max_rb = max(1, min(n_total, int((b.half_use - _DC_GUARD_HZ) // 180e3)))
     n_rb = 1 if kind == "lte_pucch" else int(rng.integers(1, max_rb + 1))
     width = n_rb * 180e3
     off = _offset(rng, width, b.half_use)
@@ -229,6 +231,67 @@ def _uplink(b: _Builder, tech: str, center: float, band: tuple[float, float], si
         em["subframe_period"] = int(rng.choice([1, 2, 4, 5, 10]))
         em["start_s"] = round(b.start(dur), 3)
     b.add(em, (lo, hi))
+    return True
+
+
+def _ltem(b: _Builder, center: float, band: tuple[float, float], single: bool, snr: float) -> bool:
+    """Place one LTE-M (Rel-13 eMTC) uplink: <= 6 PRBs of a 1.4 MHz narrowband, each transmission a
+    train of 4/8/16/32 repeated subframes (CE mode A, TS 36.213 8.0), half of them hopping every
+    2/4/8 ms to the neighbouring narrowband (both narrowbands inside the window, DC between them).
+    """
+    rng = b.rng
+    nb_hz = 6 * 180e3
+    hop = rng.random() < 0.5 and not single  # a hopping train is several bursts (one per dwell)
+    n_rb = int(rng.integers(1, 5 if hop else 7))
+    width = n_rb * 180e3
+    extent = width + (nb_hz if hop else 0.0)
+    guard = _DC_GUARD_HZ
+    if hop:
+        # Lower allocation below DC, upper one above it, the pair inside +-half_use.
+        a = max(center - b.half_use, center + guard - nb_hz)
+        z = min(center + b.half_use - extent, center - guard - width)
+        if z <= a:
+            return False
+        alloc_lo = round(float(rng.uniform(a, z)) / 15e3) * 15e3
+    else:
+        off = _offset(rng, width, b.half_use)
+        if off is None:
+            return False
+        alloc_lo = round((center + off - width / 2) / 15e3) * 15e3
+    pair_lo, pair_hi = alloc_lo, alloc_lo + extent
+    if pair_lo - center < -b.half_use or pair_hi - center > b.half_use or not b.free(pair_lo, pair_hi):
+        return False
+    allocs = [(alloc_lo, alloc_lo + width)] + ([(alloc_lo + nb_hz, alloc_lo + nb_hz + width)] if hop else [])
+    if any(lo - guard < center < hi + guard for lo, hi in allocs):
+        return False
+    rb_start = int(rng.integers(0, 6 - n_rb + 1))
+    hop_nb = 1 if (not hop or rng.random() < 0.5) else -1
+    home_lo = alloc_lo if hop_nb == 1 else alloc_lo + nb_hz  # the narrowband of freq_hz
+    carrier = home_lo - (12 * rb_start - 36) * 15e3
+    nb_edges = [carrier - 0.7e6, carrier + 0.7e6 + (hop_nb * nb_hz if hop else 0.0)]
+    if not (band[0] <= min(nb_edges) and max(nb_edges) <= band[1]):
+        return False
+    reps = int(rng.choice([4, 8, 16, 32]))
+    em: dict[str, Any] = {
+        "kind": "ltem",
+        "freq_hz": round(carrier, 1),
+        "snr_db": snr,
+        "bandwidth_mhz": 1.4,
+        "n_rb": n_rb,
+        "rb_start": rb_start,
+        "repetitions": reps,
+        "subframe_period": reps,
+        "duration_s": reps * 1e-3,
+    }
+    if hop:
+        em["hop_interval_ms"] = int(rng.choice([2, 4, 8]))
+        em["hop_narrowbands"] = hop_nb
+    count = 1 if single else int(rng.integers(2, 6))
+    if count > 1:
+        period = (reps + int(rng.integers(5, 40))) * 1e-3
+        em.update(count=count, period_s=round(period, 3))
+    em["start_s"] = round(b.start(count * (reps + 40) * 1e-3), 3)
+    b.add(em, (pair_lo, pair_hi))
     return True
 
 

@@ -58,7 +58,14 @@ lte_downlink   LTE carrier         ``bandwidth_mhz``, ``pci`` (0..503); continuo
 nbiot          NB-IoT NPUSCH       ``tones`` (1/3/6/12), ``spacing_hz`` (15000 or 3750),
                (session)           ``tone_offset``; ``freq_hz`` is the 180 kHz PRB centre
 ltem           LTE-M PUSCH         like lte_pusch inside one 1.4 MHz narrowband centred on
-               (session)           ``freq_hz`` (``n_rb`` <= 6)
+               (session)           ``freq_hz`` (``n_rb`` <= 6); ``repetitions`` (1..2048, default
+                                   1): each transmission starting at a selected subframe lasts
+                                   that many consecutive subframes (CE mode A <= 32, B <= 2048);
+                                   ``hop_interval_ms`` (0 = no hopping, default; else 1..16):
+                                   subframes alternate between the narrowband and a second one
+                                   ``hop_narrowbands`` (default 1, non-zero) x 1.08 MHz away,
+                                   every ``hop_interval_ms`` absolute subframes, with a 2-symbol
+                                   retuning gap (last symbol before, first after) at each hop
 cw             spur                continuous unmodulated carrier
 lora           LoRa packet         ``sf`` (6..12), ``bw_hz``, ``payload_symbols``; 8 up-chirps,
                                    2 sync symbols, 2.25 down-chirps, payload
@@ -131,7 +138,7 @@ _KIND_KEYS: dict[str, frozenset[str]] = {
     "gsm_rach": frozenset({"timeslots", "idle_frames"}),
     "gsm_downlink": frozenset({"timeslots", "idle_frames"}),
     "lte_pusch": _LTE_UL_KEYS | {"rb_start", "n_rb"},
-    "ltem": _LTE_UL_KEYS | {"rb_start", "n_rb"},
+    "ltem": _LTE_UL_KEYS | {"rb_start", "n_rb", "repetitions", "hop_interval_ms", "hop_narrowbands"},
     "lte_pucch": _LTE_UL_KEYS,
     "lte_downlink": frozenset({"bandwidth_mhz", "pci"}),
     "lte_prach": frozenset({"root"}),
@@ -197,6 +204,9 @@ class EmitterSpec:
     n_rb: int = 6
     subframe_period: int = 1
     subframes: tuple[int, ...] = ()
+    repetitions: int = 1
+    hop_interval_ms: int = 0
+    hop_narrowbands: int = 1
     root: int = 129
     pci: int = 0
     # NB-IoT
@@ -509,6 +519,13 @@ def _parse_emitter(data: Mapping[str, Any], source: str, index: int) -> EmitterS
         if kind != "lte_downlink":
             kw["subframe_period"] = r.integer("subframe_period", 1, lo=1, hi=10240)
             kw["subframes"] = r.ints("subframes", (), lo=0, hi=10_000_000)
+        if kind == "ltem":
+            # Rel-13 eMTC PUSCH repetitions: CE mode A up to 32, mode B up to 2048 (TS 36.213 8.0).
+            kw["repetitions"] = r.integer("repetitions", 1, lo=1, hi=2048)
+            kw["hop_interval_ms"] = r.integer("hop_interval_ms", 0, lo=0, hi=16)
+            kw["hop_narrowbands"] = r.integer("hop_narrowbands", 1, lo=-16, hi=16)
+            if kw["hop_narrowbands"] == 0:
+                raise r.fail("hop_narrowbands", "must be a non-zero number of narrowbands (1.08 MHz each)")
     if kind == "lte_downlink":
         kw["pci"] = r.integer("pci", 0, lo=0, hi=503)
     if kind == "lte_prach":

@@ -161,3 +161,18 @@ def test_classify_from_features() -> None:
     weak = classify(_feat([0.546e-3] * 5, [230e3] * 5))
     strong = classify(_feat([0.546e-3] * 5, [230e3] * 5, period_s=4.615e-3))
     assert strong.confidence > weak.confidence
+
+
+def test_ltem_from_features() -> None:
+    # Rel-13 eMTC (TS 36.211/36.213): <= 6 PRB (<= 1.08 MHz) repeated over >= 4 consecutive subframes,
+    # or hopping between two 1.08 MHz narrowbands; an LTE PUSCH of the same width is 1 ms at a time.
+    assert classify(_feat([8e-3] * 3, [540e3] * 3)).tech == "ltem"  # 8 repetitions of 3 PRBs
+    assert classify(_feat([32e-3], [1.07e6])).tech == "ltem"  # one 32-repetition train, 6 PRBs
+    assert classify(_feat([1e-3] * 6, [540e3] * 6, period_s=5e-3)).tech == "lte"  # subframes
+    assert classify(_feat([8e-3] * 3, [4.5e6] * 3)).tech != "ltem"  # wider than a narrowband
+    hop = classify(_feat([1.86e-3] * 8, [720e3] * 8, narrowband_hop=True))
+    assert hop.tech == "ltem"
+    assert "narrowband" in hop.reason
+    one_prb = classify(_feat([8e-3] * 3, [185e3] * 3))  # same shape as 12-tone NB-IoT repetitions
+    assert one_prb.tech == "nbiot"
+    assert "LTE-M" in one_prb.reason

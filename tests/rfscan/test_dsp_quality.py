@@ -328,3 +328,82 @@ def test_pusch_next_to_pucch_is_not_a_chirp() -> None:
     near = [e for e in a.emitters if t[0] <= e.freq_hz <= t[1]]
     assert near
     assert all(e.tech in ("lte", "ltem") for e in near), [(e.freq_hz, e.tech, e.reason) for e in near]
+
+
+def _ltem(freq_hz: float, **kw: Any) -> dict[str, Any]:
+    em: dict[str, Any] = {"kind": "ltem", "id": "ltem", "freq_hz": freq_hz, "snr_db": 15.0}
+    em.update(kw)
+    return em
+
+
+def test_hopping_ltem_is_one_ltem_emitter_over_both_narrowbands() -> None:
+    # Narrowband 0 centred 540 kHz below the tuning, narrowband 1 (hop_narrowbands = 1) 540 kHz above:
+    # 3 PRBs at the bottom of each, 8 repetitions every 30 ms hopping every 2 ms (dwells of 2 ms minus
+    # the retuning gap), so neither narrowband alone shows a >= 4 ms train.
+    scene = _scene(
+        [
+            _ltem(
+                CENTER - 540e3,
+                n_rb=3,
+                rb_start=0,
+                repetitions=8,
+                subframe_period=30,
+                start_s=0.05,
+                duration_s=0.2,
+                hop_interval_ms=2,
+                hop_narrowbands=1,
+            )
+        ],
+        11,
+    )
+    a, truth = _analyze(scene)
+    lows = {round(t.freq_lower_hz) for t in truth}
+    assert len(lows) == 2
+    assert max(lows) - min(lows) == round(1.08e6)
+    assert max(t.duration_s for t in truth) < 2e-3
+    lo = min(t.freq_lower_hz for t in truth)
+    hi = max(t.freq_upper_hz for t in truth)
+    cellular = [e for e in a.emitters if e.tech not in ("cw",)]
+    assert len(cellular) == 1, [(e.freq_hz, e.tech, e.burst_count) for e in a.emitters]
+    e = cellular[0]
+    assert e.tech == "ltem", e.reason
+    assert e.freq_hz == pytest.approx((lo + hi) / 2, abs=40e3)
+    assert e.burst_count >= 0.8 * len(truth)
+
+
+def test_ltem_repetition_train_is_ltem_pusch_subframes_are_lte() -> None:
+    # Same width (4 PRBs = 720 kHz) on both sides of the tuning: 16 consecutive repeated subframes
+    # (LTE-M) above, single 1 ms subframes every 5 ms (LTE PUSCH) below.
+    scene = _scene(
+        [
+            _ltem(
+                CENTER + 500e3,
+                n_rb=4,
+                rb_start=1,
+                repetitions=16,
+                subframe_period=40,
+                duration_s=0.2,
+                start_s=0.05,
+            ),
+            {
+                "kind": "lte_pusch",
+                "id": "pusch",
+                "freq_hz": CENTER - 90e3,  # PRBs 8-11: CENTER - 900 kHz .. CENTER - 180 kHz
+                "bandwidth_mhz": 5.0,
+                "rb_start": 8,
+                "n_rb": 4,
+                "subframe_period": 5,
+                "snr_db": 15.0,
+                "start_s": 0.05,
+                "duration_s": 0.2,
+            },
+        ],
+        12,
+    )
+    a, truth = _analyze(scene)
+    for ident, tech in (("ltem", "ltem"), ("pusch", "lte")):
+        mine = [t for t in truth if t.emitter == ident]
+        assert mine
+        centre = (mine[0].freq_lower_hz + mine[0].freq_upper_hz) / 2
+        e = _emitter_at(a, centre, 40e3)
+        assert e.tech == tech, e.reason

@@ -161,6 +161,7 @@ def test_quiet_scene_states_coverage_and_chance_of_intercept(quiet: Path, tmp_pa
             assert f"{band['band']} uplink" in line
     # a band the scene never tuned to is named as not watched
     assert any("not watched at all" in x and "DCS1800" in x for x in verdict["lines"])
+
     # bands an RTL-SDR cannot tune are said to be beyond its reach, not merely unwatched
     def names(line: str) -> set[str]:
         return {n.strip(" .") for n in line.split(": ", 1)[1].split(",")}

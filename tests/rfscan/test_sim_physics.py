@@ -9,6 +9,7 @@ rejection ratio (1 + 2 g cos p + g^2) / (1 - 2 g cos p + g^2) for amplitude rati
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -294,6 +295,77 @@ def test_ltem_bandwidth() -> None:
     f, p = psd(render(sc, 0.0, 0.01), FS, 4096)
     lo, hi = edges_db(f, p)
     assert hi - lo == pytest.approx(1.08e6, abs=15e3)
+
+
+def test_ltem_repetitions_are_one_long_train() -> None:
+    # Rel-13 eMTC: a PUSCH transmission is repeated over consecutive 1 ms subframes (TS 36.213 8.0):
+    # 8 repetitions = one 8 ms SC-FDMA train, 6 RBs = 1.08 MHz at most (one narrowband).
+    sc = scene(
+        {
+            "kind": "ltem",
+            "freq_hz": FC + 500e3,
+            "n_rb": 3,
+            "rb_start": 1,
+            "power_dbfs": -20,
+            "start_s": 0.01,
+            "duration_s": 0.06,
+            "repetitions": 8,
+            "subframe_period": 20,
+        }
+    )
+    runs = on_runs(render(sc, 0.0, 0.075), FS, 0.707, smooth_s=20e-6)
+    assert len(runs) == 3
+    for (start, length), k in zip(runs, range(3), strict=True):
+        assert start == pytest.approx(0.01 + 0.02 * k, abs=3e-6)
+        assert length == pytest.approx(8e-3, abs=3e-6)
+    truth = ground_truth(sc, center_hz=FC, sample_rate_hz=FS)
+    assert [round(b.duration_s * 1e3, 6) for b in truth] == [8.0, 8.0, 8.0]
+    assert all(b.freq_upper_hz - b.freq_lower_hz == pytest.approx(3 * 180e3) for b in truth)
+
+
+def test_ltem_hops_between_two_narrowbands_with_retuning_gaps() -> None:
+    # Narrowband 0 centred on FC, narrowband 1 one narrowband (6 x 180 kHz = 1.08 MHz) above; the
+    # narrowband changes every 4 absolute subframes.  Transmission: subframes 8..23 (16 repetitions):
+    # dwells 8-11 (NB 0), 12-15 (NB 1), 16-19 (NB 0), 20-23 (NB 1).  At each hop the last symbol
+    # before and the first symbol after are not sent (TS 36.211 5.2.5): 2192 + 2208 Ts = 143.2 us.
+    fs = 3.0e6
+    sc = scene(
+        {
+            "kind": "ltem",
+            "freq_hz": FC,
+            "n_rb": 6,
+            "power_dbfs": -20,
+            "start_s": 0.008,
+            "duration_s": 0.016,
+            "repetitions": 16,
+            "subframe_period": 16,
+            "hop_interval_ms": 4,
+            "hop_narrowbands": 1,
+        }
+    )
+    tune = FC + 540e3  # half way between the two narrowband centres
+    x = render(sc, 0.0, 0.03, center_hz=tune, sample_rate_hz=fs)
+    runs = on_runs(x, fs, 0.707, smooth_s=20e-6)
+    assert len(runs) == 4
+    gap_s = (2192 + 2208) / 30.72e6
+    assert runs[0][0] == pytest.approx(0.008, abs=3e-6)
+    assert runs[-1][0] + runs[-1][1] == pytest.approx(0.024, abs=3e-6)
+    for (a, la), (b, _) in itertools.pairwise(runs):
+        assert b - (a + la) == pytest.approx(gap_s, abs=4e-6)
+        assert (a + la + b) / 2 == pytest.approx(round((a + la + b) / 2 / 4e-3) * 4e-3, abs=4e-6)
+    for k, (start, length) in enumerate(runs):
+        seg = x[round((start + 50e-6) * fs) : round((start + length - 50e-6) * fs)]
+        f, p = psd(seg, fs, 4096)
+        lo, hi = edges_db(f, p)
+        centre = FC + (1.08e6 if k % 2 else 0.0) - tune
+        assert hi - lo == pytest.approx(1.08e6, abs=15e3)
+        assert (lo + hi) / 2 == pytest.approx(centre, abs=10e3)
+    truth = ground_truth(sc, center_hz=tune, sample_rate_hz=fs)
+    assert len(truth) == 4
+    for b, (start, length) in zip(truth, runs, strict=True):
+        assert b.start_s == pytest.approx(start, abs=3e-6)
+        assert b.duration_s == pytest.approx(length, abs=5e-6)
+    assert truth[1].freq_lower_hz - truth[0].freq_lower_hz == pytest.approx(1.08e6)
 
 
 def test_lora_chirp_sweeps_its_bandwidth() -> None:

@@ -259,3 +259,62 @@ def test_explicit_times_and_repeats() -> None:
     # LoRa packet: (8 preamble + 2 sync + 2.25 down-chirps + 20 payload) symbols of 2^SF / BW.
     assert lora[0].duration_s == pytest.approx((12.25 + 20) * 2**7 / 125e3)
     assert [round(b.start_s, 9) for b in truth if b.emitter == "b"] == [0.2, 0.45, 0.7]
+
+
+def _ltem_scene(**kw: Any) -> Scene:
+    em = {"kind": "ltem", "freq_hz": 835.5e6, "snr_db": 10, "duration_s": 0.05, **kw}
+    return Scene.from_dict({"scene": {"name": "t", "duration_s": 0.2, "center_hz": 835e6}, "emitter": [em]})
+
+
+def test_ltem_repetition_and_hopping_keys() -> None:
+    # Old LTE-M scenes (no new keys): one subframe per transmission start, no hopping.
+    e = _ltem_scene(n_rb=3).emitters[0]
+    assert (e.repetitions, e.hop_interval_ms) == (1, 0)
+    assert load_scene("ltem").emitters[0].repetitions == 1
+    e = _ltem_scene(repetitions=32, hop_interval_ms=4, hop_narrowbands=-2).emitters[0]
+    assert (e.repetitions, e.hop_interval_ms, e.hop_narrowbands) == (32, 4, -2)
+    again = Scene.from_dict(json.loads(_ltem_scene(repetitions=8, hop_interval_ms=2).to_json()))
+    assert again.emitters[0].repetitions == 8
+    assert again.emitters[0].hop_interval_ms == 2
+    with pytest.raises(SceneError, match="hop_narrowbands"):
+        _ltem_scene(hop_interval_ms=2, hop_narrowbands=0)
+    with pytest.raises(SceneError, match="repetitions"):
+        _ltem_scene(repetitions=4096)  # Rel-13 CE mode B: at most 2048
+    with pytest.raises(SceneError, match="repetitions"):
+        Scene.from_dict(
+            {
+                "scene": {"name": "t", "duration_s": 0.2, "center_hz": 835e6},
+                "emitter": [
+                    {
+                        "kind": "lte_pusch",
+                        "freq_hz": 835e6,
+                        "snr_db": 10,
+                        "duration_s": 0.05,
+                        "repetitions": 4,
+                    }
+                ],
+            }
+        )
+
+
+def test_random_ltem_is_a_repetition_train() -> None:
+    seen_hop = False
+    for seed in range(30):
+        sc = random_scene(seed, techs=["ltem"])
+        for e in sc.emitters:
+            if e.kind != "ltem":
+                continue
+            assert e.repetitions in (4, 8, 16, 32)
+            assert 1 <= e.n_rb <= 6
+            assert e.rb_start + e.n_rb <= 6
+            if e.hop_interval_ms:
+                seen_hop = True
+                assert e.hop_interval_ms in (2, 4, 8)
+                assert abs(e.hop_narrowbands) == 1
+                assert e.n_rb <= 4  # both narrowbands' allocations fit the window with DC between
+            truth = [t for t in ground_truth(sc) if t.emitter == e.id]
+            total = sum(t.duration_s for t in truth)
+            # Each transmission is repetitions x 1 ms (minus ~0.14 ms per hop for the retuning gap).
+            assert total <= e.count * e.repetitions * 1e-3 + 1e-9
+            assert total >= e.count * e.repetitions * 1e-3 * (0.85 if e.hop_interval_ms else 1.0) - 1e-9
+    assert seen_hop
