@@ -72,19 +72,32 @@ def iq_image_flags(
     t0 = np.array([b.start_s for b in bursts])
     t1 = t0 + np.array([b.duration_s for b in bursts])
     pwr = np.array([b.power_dbfs for b in bursts])
+    # Only bursts overlapping in time can be images of each other: compare each burst with those
+    # starting less than ``long_s`` before it (a window of the start-sorted list) plus the few longer
+    # ones, so the cost stays linear in a long recording's burst count.
+    dur = t1 - t0
+    order = np.argsort(t0, kind="stable")
+    t0_sorted = t0[order]
+    long_s = float(np.quantile(dur, 0.99))
+    long_idx = np.flatnonzero(~(dur <= long_s))  # NaN durations count as long (always compared)
+    lo_all = np.searchsorted(t0_sorted, t0 - (1.01 * long_s + 1e-9), side="left")  # margin for rounding
+    hi_all = np.searchsorted(t0_sorted, t1, side="right")
     for i in range(n):  # a loop over bursts; each step is vectorized over the candidates
-        tol = np.maximum(freq_tol_hz, 0.2 * np.maximum(bw, bw[i]))
-        overlap = np.minimum(t1, t1[i]) - np.maximum(t0, t0[i])
-        shorter = np.minimum(t1 - t0, t1[i] - t0[i])
+        if not abs(off[i]) > 0.5 * bw[i]:
+            continue
+        j = np.concatenate([order[lo_all[i] : hi_all[i]], long_idx])
+        bw_j, t0_j, t1_j = bw[j], t0[j], t1[j]
+        tol = np.maximum(freq_tol_hz, 0.2 * np.maximum(bw_j, bw[i]))
+        overlap = np.minimum(t1_j, t1[i]) - np.maximum(t0_j, t0[i])
+        shorter = np.minimum(t1_j - t0_j, t1[i] - t0[i])
         cand = (
-            (cen == cen[i])
-            & (np.abs(off + off[i]) <= tol)
-            & (np.abs(off[i]) > 0.5 * bw[i])
+            (cen[j] == cen[i])
+            & (np.abs(off[j] + off[i]) <= tol)
             & (overlap >= min_overlap * shorter)
-            & (bw <= 1.5 * bw[i] + 2 * freq_tol_hz)
-            & (bw[i] <= 1.5 * bw + 2 * freq_tol_hz)
-            & (pwr >= pwr[i] + min_db)
+            & (bw_j <= 1.5 * bw[i] + 2 * freq_tol_hz)
+            & (bw[i] <= 1.5 * bw_j + 2 * freq_tol_hz)
+            & (pwr[j] >= pwr[i] + min_db)
+            & (j != i)
         )
-        cand[i] = False
         flags[i] = bool(cand.any())
     return flags

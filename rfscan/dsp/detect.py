@@ -275,11 +275,12 @@ def occupied_span(profile: NDArray[np.floating], fraction: float = 0.99) -> tupl
         return 0.0, float(max(p.size - 1, 0))
     # Zero-mean noise may make the cumulative sum dip: make it monotone from each side.
     raw = np.concatenate([[0.0], np.cumsum(p)]) / total
-    cum = np.maximum.accumulate(np.clip(raw, 0.0, 1.0))
+    clipped = np.minimum(np.maximum(raw, 0.0), 1.0)
+    cum = np.maximum.accumulate(clipped)
     edges = np.arange(p.size + 1) - 0.5
     tail = (1.0 - fraction) / 2.0
     lo = float(np.interp(tail, cum, edges))
-    cum_hi = np.minimum.accumulate(np.clip(raw, 0.0, 1.0)[::-1])[::-1]
+    cum_hi = np.minimum.accumulate(clipped[::-1])[::-1]
     hi = float(np.interp(1.0 - tail, cum_hi, edges))
     return lo, hi
 
@@ -439,6 +440,7 @@ class BurstDetector:
         self._mflat: NDArray[np.bool_] | None = None
         self.narrow_ok: NDArray[np.bool_] | None = None
         self._flat: NDArray[np.float32] | None = None
+        self._floor_nodc: NDArray[np.float64] | None = None
         n = stft.nfft
         c = n // 2
         h = self.cfg.dc_halfwidth_bins
@@ -472,6 +474,7 @@ class BurstDetector:
         if self.next_frame is not None and frame_start != self.next_frame:
             closed.extend(self.flush())
         self.floor = np.asarray(floor, np.float64)
+        self._floor_nodc = None
         self.narrow_ok = narrow_ok
         if f_rows == 0:
             return closed
@@ -638,14 +641,29 @@ class BurstDetector:
                 continue
             # Measurement region: the slab widened by _MARGIN bins (weak skirts of the burst).
             cc0, cc1 = max(c0 - _MARGIN, 0), min(c1 + _MARGIN, n)
-            labp = np.zeros((r1 - r0, cc1 - cc0), lab.dtype)
-            labp[:, c0 - cc0 : c1 - cc0] = lab
-            subp = np.zeros(labp.shape, bool)
+            subp = np.zeros((r1 - r0, cc1 - cc0), bool)
             subp[:, c0 - cc0 : c1 - cc0] = sub
             pw = power[r0:r1, cc0:cc1]
             ex = pw.astype(np.float64) - self.floor[cc0:cc1][None, :]
             self._patch_dc(ex, cc0, cc1)
-            for i, box in enumerate(ndimage.find_objects(lab)):
+            boxes = ndimage.find_objects(lab)
+            if count == 1:
+                # The usual case (one burst per slab): every cell of the widened box is the
+                # component's or unlabelled, so nothing is masked out.
+                rs, cs = boxes[0]
+                cs = slice(
+                    max(cs.start + c0 - cc0 - _MARGIN, 0), min(cs.stop + c0 - cc0 + _MARGIN, cc1 - cc0)
+                )
+                det = subp[rs, cs]
+                if det.any():
+                    comp = self._measure(
+                        ex[rs, cs], pw[rs, cs], det, r0 + rs.start, cc0 + cs.start, frame_start
+                    )
+                    out.append((comp, r0 + rs.stop >= f_rows))
+                continue
+            labp = np.zeros((r1 - r0, cc1 - cc0), lab.dtype)
+            labp[:, c0 - cc0 : c1 - cc0] = lab
+            for i, box in enumerate(boxes):
                 if box is None:
                     continue
                 rs, cs = box
@@ -698,14 +716,14 @@ class BurstDetector:
     ) -> _Component:
         rows_e = e.sum(axis=1)
         frames = frame_start + row0 + np.arange(e.shape[0])
-        det_rows = np.flatnonzero(det.any(axis=1))
-        det_cols = np.flatnonzero(det.any(axis=0))
+        det_rows = np.nonzero(det.any(axis=1))[0]  # 1-D: cheaper than flatnonzero
+        det_cols = np.nonzero(det.any(axis=0))[0]
         last = det[det_rows[-1]]
-        last_cols = np.flatnonzero(last)
+        last_cols = last.nonzero()[0]
         col_e = np.zeros(self.stft.nfft)
         col_e[col0 : col0 + e.shape[1]] = e.sum(axis=0)
         # Chirp evidence: per-frame centroid steps (vectorized over the frames of the component).
-        ep = np.clip(e, 0.0, None)
+        ep = np.maximum(e, 0.0)
         tot = ep.sum(axis=1)
         ok = tot > 0.25 * max(float(tot.max()), 1e-30)
         cent = (ep @ np.arange(e.shape[1])) / np.where(tot > 0, tot, 1.0)
@@ -725,15 +743,15 @@ class BurstDetector:
             col_e=col_e,
             e_sum=float(rows_e.sum()),
             e_msum=float(rows_e @ frames.astype(np.float64)),
-            energies=[float(v) for v in rows_e[:cap]],
+            energies=rows_e[:cap].tolist(),
             e_frame0=int(frames[0]),
-            tail=[float(v) for v in rows_e[-_TAIL:]],
+            tail=rows_e[-_TAIL:].tolist(),
             e_frame_end=int(frames[-1]),
             peak_power=float(pw.sum(axis=1, dtype=np.float64).max()),
             steps=int(d.size),
             pos=int(np.count_nonzero(d >= 0.5)),
             neg=int(np.count_nonzero(d <= -0.5)),
-            drifts=[float(v) for v in d[:cap]],
+            drifts=d[:cap].tolist(),
             c_n=int(c_abs.size),
             c_sum=float(c_abs.sum()),
             c_sq=float(c_abs @ c_abs),
@@ -759,7 +777,7 @@ class BurstDetector:
         # Full-frame level: mean of the frames strictly inside the first and last frames above half
         # the typical level (those are certainly complete), robust to per-frame fluctuations.
         ref = statistics.median(en[en >= 0.25 * e_max].tolist())  # small: cheaper than np.median
-        above = np.flatnonzero(en >= 0.5 * ref)
+        above = (en >= 0.5 * ref).nonzero()[0]
         inner = en[above[0] + 1 : above[-1]]
         e_full = float(inner.mean()) if inner.size else float(en[above].mean())
         if e_full <= 0:
@@ -782,7 +800,9 @@ class BurstDetector:
         k_c = (lo + hi) / 2.0
         freq = self.center_hz + (k_c - st.nfft // 2) * bin_hz
         a, b = max(round(lo), 0), min(round(hi) + 1, st.nfft)
-        fl = self._floor_without_dc()
+        if self._floor_nodc is None:
+            self._floor_nodc = self._floor_without_dc()
+        fl = self._floor_nodc
         noise_bin = float(np.mean(fl[a:b])) if b > a else float(np.mean(fl))
         sig = e_full / enbw
         noise = noise_bin / enbw * bw_bins
@@ -853,8 +873,8 @@ def _edge_timing(c: _Component, e_full: float, st: StftConfig) -> tuple[float, f
     """Start and end of a burst in frame units from its edge frames (window-exact), or None."""
     head = np.asarray(c.energies) / e_full
     tail = np.asarray(c.tail) / e_full
-    hi_head = np.flatnonzero(head >= 0.5)
-    hi_tail = np.flatnonzero(tail >= 0.5)
+    hi_head = (head >= 0.5).nonzero()[0]
+    hi_tail = (tail >= 0.5).nonzero()[0]
     if hi_head.size == 0 or hi_tail.size == 0:
         return None
     j0 = c.e_frame0 + int(hi_head[0])
@@ -862,7 +882,7 @@ def _edge_timing(c: _Component, e_full: float, st: StftConfig) -> tuple[float, f
     if j1 <= j0:
         return None
     inner = head[hi_head[0] + 1 : min(head.size, j1 - c.e_frame0)]
-    sigma = float(np.clip(np.std(inner) if inner.size >= 3 else 0.1, 0.03, 0.3))
+    sigma = min(max(float(np.std(inner)) if inner.size >= 3 else 0.1, 0.03), 0.3)
     table = _edge_table(st.nfft, st.window)
     k0 = int(hi_head[0])
     a_out_s = float(head[k0 - 1]) if k0 >= 1 else 0.0
@@ -1040,10 +1060,11 @@ def _slabs(mask: NDArray[np.bool_], rows_any: NDArray[np.bool_]) -> list[tuple[i
 
 def _runs(active: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """Runs ``[start, stop)`` of ``active`` dilated by one on each side (so gaps <= 2 merge)."""
-    a = active.copy()
-    a[1:] |= active[:-1]
-    a[:-1] |= active[1:]
-    d = np.diff(np.concatenate([[0], a.view(np.int8), [0]]))
-    starts = np.flatnonzero(d == 1)
-    stops = np.flatnonzero(d == -1)
-    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+    n = active.size
+    a = np.zeros(n + 2, bool)  # padded with an inactive cell on each side
+    a[1:-1] = active
+    a[2:] |= active
+    a[:-2] |= active
+    a[0] = a[-1] = False
+    edge = (a[1:] != a[:-1]).nonzero()[0]  # alternating rising and falling edges
+    return list(zip(edge[0::2].tolist(), edge[1::2].tolist(), strict=True))

@@ -32,6 +32,7 @@ from rfscan.dsp.spectra import (
     SpectraAccumulator,
     floor_from_quantile,
     occupied_runs,
+    tracked_floor,
 )
 from rfscan.dsp.stft import StftConfig, StftState, stft_block
 from rfscan.errors import InputError
@@ -181,8 +182,8 @@ class _Capture:
         rows = float(self.pending[0].sum())
         if rows > 0 and (rows >= MIN_FLOOR_ROWS or self.settled is False):
             quant = LogHistogram.quantile_of(self.pending, FLOOR_QUANTILE)
-            tracked = floor_from_quantile(quant, dc_keep_bins=self.dc_keep, track_db=TRACK_DB)
             plain = floor_from_quantile(quant, dc_keep_bins=self.dc_keep)
+            tracked = tracked_floor(plain, quant, TRACK_DB)
             # Bins where the detection floor follows an always-on signal (or the DC spike) rather than
             # the noise: the integrating narrow test is too sensitive to that floor's bias to run there.
             self.background = np.asarray(tracked <= 1.05 * plain)

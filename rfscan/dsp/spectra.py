@@ -45,6 +45,7 @@ __all__ = [
     "Spectra",
     "SpectraAccumulator",
     "floor_from_quantile",
+    "tracked_floor",
 ]
 
 FloatArray = NDArray[np.float32]
@@ -136,6 +137,46 @@ class LogHistogram:
         return self.quantile_of(self.counts, q)
 
 
+def _unbiased(quantile_power: NDArray[np.float64], q: float) -> NDArray[np.float64]:
+    """Per-bin mean noise power from the ``q`` quantile (bins without data: the median of the others)."""
+    mean = np.asarray(quantile_power, np.float64) / -math.log1p(-q)
+    good = np.isfinite(mean)
+    if not good.any():
+        return mean
+    return np.asarray(np.where(good, mean, np.nanmedian(mean)))
+
+
+def tracked_floor(
+    floor: NDArray[np.float64],
+    quantile_power: NDArray[np.float64],
+    track_db: float,
+    q: float = FLOOR_QUANTILE,
+) -> NDArray[np.float64]:
+    """The detection floor from a plain floor: ``floor_from_quantile(..., track_db=track_db)`` given
+    ``floor = floor_from_quantile(...)`` with the same other arguments (one median filter, not two).
+
+    Parameters
+    ----------
+    floor : ndarray
+        :func:`floor_from_quantile` of ``quantile_power`` without ``track_db``.
+    quantile_power : ndarray
+        Per-bin ``q`` quantile of the cell power (linear).
+    track_db : float
+        See :func:`floor_from_quantile`.
+    q : float
+        The quantile used.
+
+    Returns
+    -------
+    ndarray of float64
+        The floor raised to at least the unfiltered per-bin estimate minus ``track_db``.
+    """
+    mean = _unbiased(quantile_power, q)
+    if not np.isfinite(mean).any():
+        return mean
+    return np.asarray(np.maximum(floor, mean * 10.0 ** (-track_db / 10.0)))
+
+
 def floor_from_quantile(
     quantile_power: NDArray[np.float64],
     q: float = FLOOR_QUANTILE,
@@ -172,11 +213,9 @@ def floor_from_quantile(
     ndarray of float64
         Mean noise power per bin (tone-calibrated linear units).
     """
-    mean = np.asarray(quantile_power, np.float64) / -math.log1p(-q)
-    good = np.isfinite(mean)
-    if not good.any():
+    mean = _unbiased(quantile_power, q)
+    if not np.isfinite(mean).any():
         return mean
-    mean = np.where(good, mean, np.nanmedian(mean))
     k = (mean.size // 3 if kernel_bins is None else kernel_bins) | 1
     k = max(1, min(k, mean.size))
     smooth = median_filter(mean, size=k, mode="reflect")

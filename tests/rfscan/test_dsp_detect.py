@@ -24,6 +24,7 @@ from dsp_signals import (
 )
 
 from rfscan.dsp import DetectConfig, PipelineConfig, StftConfig, threshold_factor
+from rfscan.dsp.artefacts import iq_image_flags
 from rfscan.dsp.detect import Burst, occupied_span
 
 FRAME_S = 256 / FS
@@ -217,3 +218,39 @@ def test_burst_across_a_strong_dc_spike_is_one_burst() -> None:
         assert b.freq_hz == pytest.approx(t.offset_hz, abs=20e3)
         assert b.bandwidth_hz == pytest.approx(t.bandwidth_hz, rel=0.2)
         assert b.snr_db == pytest.approx(12.0, abs=2.5)
+
+
+def _burst(start_s: float, duration_s: float, offset_hz: float, power_dbfs: float) -> Burst:
+    return Burst(
+        start_s=start_s,
+        duration_s=duration_s,
+        freq_hz=900e6 + offset_hz,
+        bandwidth_hz=200e3,
+        peak_dbfs=power_dbfs,
+        snr_db=20.0,
+        power_dbfs=power_dbfs,
+        center_hz=900e6,
+        cells=20,
+        frames=4,
+        bins=5,
+    )
+
+
+def test_iq_images_need_a_stronger_mirror_overlapping_in_time() -> None:
+    # A long run of short bursts (a GSM call) at +400 kHz, 30 dB above its images at -400 kHz; a
+    # 2 s always-on carrier at +700 kHz whose image shows only near the end; mirrored bursts that do
+    # not overlap a strong one in time, or are not 20 dB weaker, are real.
+    slot_s, frame_s = 577e-6, 4.615e-3
+    bursts = [_burst(k * frame_s, slot_s, 400e3, -30.0) for k in range(400)]
+    images = [_burst(k * frame_s + 20e-6, slot_s, -400e3, -60.0) for k in range(0, 400, 7)]
+    late_mirror = _burst(401 * frame_s, slot_s, -400e3, -60.0)  # after the call: no strong partner
+    weak_gap = _burst(50 * frame_s + 20e-6, slot_s, -400e3, -40.0)  # only 10 dB weaker
+    carrier = _burst(0.0, 2.0, 700e3, -20.0)
+    carrier_image = _burst(1.99, 5e-3, -700e3, -55.0)
+    allb = [*bursts, *images, late_mirror, weak_gap, carrier, carrier_image]
+    order = np.random.default_rng(3).permutation(len(allb))  # any order of the input
+    flags = iq_image_flags([allb[i] for i in order])
+    flagged = {int(i) for i, f in zip(order, flags, strict=True) if f}
+    n_b = len(bursts)
+    expected = set(range(n_b, n_b + len(images))) | {len(allb) - 1}
+    assert flagged == expected

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from dsp_signals import FS, GSM_FRAME_S, add_band_noise, add_dc_spike, add_gmsk_burst, add_tone, awgn
 
-from rfscan.dsp.spectra import LogHistogram, SpectraAccumulator
+from rfscan.dsp.spectra import LogHistogram, SpectraAccumulator, floor_from_quantile, tracked_floor
 from rfscan.dsp.stft import StftConfig, StftState, stft_block
 
 NOISE_DBFS = -35.0
@@ -145,3 +145,19 @@ def test_histogram_quantile_interpolates_inside_a_level() -> None:
     counts = LogHistogram.block_counts(v)
     med = LogHistogram.quantile_of(counts, 0.5)[0]
     assert med == pytest.approx(1.5, rel=0.01)
+
+
+def test_tracked_floor_equals_the_tracking_option() -> None:
+    # Noise quantiles with an always-on band, a DC spike and a bin without data: deriving the detection
+    # floor from the plain one must give exactly what the track_db option computes directly.
+    rng = np.random.default_rng(11)
+    q = rng.exponential(1e-6, 256)
+    q[40:60] *= 300.0
+    q[128] *= 1e4
+    q[7] = np.nan
+    plain = floor_from_quantile(q, dc_keep_bins=3)
+    direct = floor_from_quantile(q, dc_keep_bins=3, track_db=1.5)
+    np.testing.assert_array_equal(tracked_floor(plain, q, 1.5), direct)
+    assert np.all(direct >= plain)
+    empty = np.full(8, np.nan)
+    assert np.all(np.isnan(tracked_floor(floor_from_quantile(empty), empty, 1.5)))
