@@ -310,6 +310,41 @@ def verdict_lines(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
     ]
 
 
+def emitter_table(page: Any, emitters: Sequence[Mapping[str, Any]], *, utc: bool) -> None:
+    """The emitter table of the analyze and survey pages (times in seconds, or UTC for live runs)."""
+    from rfscan.report.page import Num
+    from rfscan.units import format_hz
+
+    when = ["first (UTC)", "last (UTC)"] if utc else ["first (s)", "last (s)"]
+    headers = ["#", "frequency", "band", "channel", "tech", "link", "bursts", *when, "duty", "period (ms)"]
+    rows = []
+    for e in emitters:
+        times: list[Any]
+        if utc:
+            times = [e.get("first_utc"), e.get("last_utc")]
+        else:
+            times = [Num(e["first_s"], "{:.3f}"), Num(e["last_s"], "{:.3f}")]
+        period = e.get("period_s")
+        rows.append(
+            [
+                e["id"],
+                format_hz(e["freq_hz"]),
+                e["band"],
+                e["channel"],
+                e["tech"],
+                e["link"] or "undecided",
+                Num(e["burst_count"], "{:d}"),
+                *times,
+                Num(e["duty_cycle"], "{:.3f}"),
+                Num(None if period is None else 1e3 * period, "{:.3f}"),
+                Num(e["bandwidth_hz"] / 1e3, "{:.0f}"),
+                Num(e["peak_dbfs"]),
+                Num(e["snr_db"]),
+            ]
+        )
+    page.table([*headers, "BW (kHz)", "peak (dBFS)", "SNR (dB)"], rows)
+
+
 def render_html(doc: Mapping[str, Any], analysis: Analysis | None) -> str:
     """A readable page: verdict, spectrum, spectrogram with bursts boxed, emitter and coverage tables."""
     from rfscan.report.page import Num, Page
@@ -332,43 +367,7 @@ def render_html(doc: Mapping[str, Any], analysis: Analysis | None) -> str:
     page.verdict(lines, level=level)
 
     page.heading("Emitters")
-    page.table(
-        [
-            "#",
-            "frequency",
-            "band",
-            "channel",
-            "tech",
-            "link",
-            "bursts",
-            "first (s)",
-            "last (s)",
-            "duty",
-            "period (ms)",
-            "BW (kHz)",
-            "peak (dBFS)",
-            "SNR (dB)",
-        ],
-        [
-            [
-                e["id"],
-                format_hz(e["freq_hz"]),
-                e["band"],
-                e["channel"],
-                e["tech"],
-                e["link"] or "undecided",
-                Num(e["burst_count"], "{:d}"),
-                Num(e["first_s"], "{:.3f}"),
-                Num(e["last_s"], "{:.3f}"),
-                Num(e["duty_cycle"], "{:.3f}"),
-                Num(None if e["period_s"] is None else 1e3 * e["period_s"], "{:.3f}"),
-                Num(e["bandwidth_hz"] / 1e3, "{:.0f}"),
-                Num(e["peak_dbfs"]),
-                Num(e["snr_db"]),
-            ]
-            for e in doc["emitters"]
-        ],
-    )
+    emitter_table(page, doc["emitters"], utc=False)
     if analysis is not None:
         from rfscan.bands import bands_in_span
 

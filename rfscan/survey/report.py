@@ -130,6 +130,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
     import numpy as np
 
     from rfscan.bands import bands_in_span
+    from rfscan.report.analysis import emitter_table
     from rfscan.report.page import Num, Page
     from rfscan.report.plots import Span, spectrum_png, timeline_png
     from rfscan.units import format_hz
@@ -143,41 +144,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
     level, lines = verdict(doc)
     page.verdict(lines, level=level)
     page.heading("Emitters")
-    page.table(
-        [
-            "#",
-            "frequency",
-            "band",
-            "channel",
-            "tech",
-            "link",
-            "bursts",
-            "first (UTC)",
-            "last (UTC)",
-            "duty",
-            "BW (kHz)",
-            "peak (dBFS)",
-            "SNR (dB)",
-        ],
-        [
-            [
-                e["id"],
-                format_hz(e["freq_hz"]),
-                e["band"],
-                e["channel"],
-                e["tech"],
-                e["link"] or "undecided",
-                Num(e["burst_count"], "{:d}"),
-                e.get("first_utc"),
-                e.get("last_utc"),
-                Num(e["duty_cycle"], "{:.3f}"),
-                Num(e["bandwidth_hz"] / 1e3, "{:.0f}"),
-                Num(e["peak_dbfs"]),
-                Num(e["snr_db"]),
-            ]
-            for e in doc["emitters"]
-        ],
-    )
+    emitter_table(page, doc["emitters"], utc=True)
     spec = doc["spectrum"]
     f = np.asarray(spec["freqs_hz"], dtype=np.float64)
     if f.size:
