@@ -48,6 +48,19 @@ RB_HZ = 180e3
 #: Below this median burst SNR (dB, in the measured width) burst edges are under the noise: the shape
 #: of one burst is not trusted to tell the technology, nor that of several to rule a cellular one out.
 WEAK_SNR_DB = 8.0
+#: A weak single burst that fits a GSM burst or an LTE subframe to within 60 us is classified from
+#: this median SNR (dB) up (at 5 dB in a 200 kHz burst each 107 us frame is still ~3 sigma over the
+#: noise, so its edges are placed to about a frame).
+SHAPE_SNR_DB = 5.0
+#: A weak burst of 2 ms or more is measured well enough from this SNR (dB) up.
+LONG_SNR_DB = 4.0
+#: Widest 98% span of a one-RB (180 kHz) signal: SC-FDMA skirts and a weak edge add up to ~50 kHz.
+ONE_RB_MAX_HZ = 250e3
+#: Stretch (s) of a weak narrow transmission seen in pieces: NB-IoT resource units last 1-32 ms
+#: (TS 36.211 10.1.2.3: single tone 8 ms at 15 kHz, 32 ms at 3.75 kHz), twice that with edges lost.
+NARROW_UNIT_S = (2e-3, 64e-3)
+#: Shortest LTE-M repetition train (4 subframes, CE mode A), less one 107 us frame of edge error.
+TRAIN_MIN_S = 3.9e-3
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,9 @@ class Classification:
     tech: str
     confidence: float
     reason: str
+    #: Other technologies whose transmissions have the same measured shape and timing (e.g. a
+    #: one-RB repetition train: NB-IoT 12-tone NPUSCH or one-PRB LTE-M); empty when none.
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,8 @@ class EmitterFeatures:
         Per-burst sweep statistic (:attr:`rfscan.dsp.detect.Burst.sweep`); None: not measured.
     snrs_db : ndarray or None
         Per-burst SNR; None: not measured (taken as strong).
+    span_s : float or None
+        From the start of the first burst to the end of the last; None: not known.
     """
 
     durations_s: NDArray[np.float64]
@@ -97,6 +115,7 @@ class EmitterFeatures:
     narrowband_hop: bool = False
     sweeps: NDArray[np.float64] | None = None
     snrs_db: NDArray[np.float64] | None = None
+    span_s: float | None = None
 
 
 def _near_multiple(
@@ -175,7 +194,27 @@ def classify(f: EmitterFeatures) -> Classification:
             "1.08 MHz narrowbands with short retuning gaps (LTE-M frequency hopping)",
         )
     med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
-    if n == 1 and not continuous and med_snr is not None and med_snr < WEAK_SNR_DB:
+    # A weak burst still tells its shape when it is long (its edges are a small part of it) or when
+    # it fits a cellular burst tightly at a few dB over the noise (a chance fit is rare).
+    long_unit = med_dur >= 2e-3 and (med_snr is None or med_snr >= LONG_SNR_DB)
+    tight = (
+        med_snr is not None
+        and med_snr >= SHAPE_SNR_DB
+        and (
+            (
+                (120e3 <= med_bw <= 320e3)
+                and min(abs(med_dur - GSM_ACCESS_S), abs(med_dur - GSM_NORMAL_S)) <= 60e-6
+            )
+            or (med_bw >= 150e3 and abs(med_dur - 1e-3) <= 60e-6)
+        )
+    )
+    if (
+        n == 1
+        and not continuous
+        and med_snr is not None
+        and med_snr < WEAK_SNR_DB
+        and not (long_unit or tight)
+    ):
         # One weak burst: its measured length and width (edges under the noise, possibly one piece of
         # a longer or wider burst) do not tell GSM from LTE or NB-IoT.
         return Classification(
@@ -218,21 +257,28 @@ def classify(f: EmitterFeatures) -> Classification:
         # LTE allocates whole 180 kHz RBs, one subframe at a time; NB-IoT uses 1-12 tones of one RB
         # for resource units of 1-32 ms.  Narrower than an RB, or one RB for several ms: NB-IoT; one
         # RB for single 1 ms subframes: an LTE PUSCH (a 12-tone 1 ms NB-IoT unit looks the same).
-        if med_dur >= 0.95e-3 and (med_bw <= 150e3 or (med_bw <= 200e3 and med_dur >= 1.5e-3)):
+        if med_dur >= 0.95e-3 and (med_bw <= 150e3 or (med_bw <= ONE_RB_MAX_HZ and med_dur >= 1.5e-3)):
             why = f"{med_bw / 1e3:.0f} kHz (one RB or less), {med_dur * 1e3:.1f} ms subframes"
-            if med_bw > 150e3 and med_dur >= 4e-3:
+            alt: tuple[str, ...] = ()
+            if med_bw > 150e3 and med_dur >= TRAIN_MIN_S:
                 why += " (a one-RB LTE-M repetition train looks the same)"
-            return Classification("nbiot", conf - 0.2, why)
-        if med_bw <= 1.2e6 and med_dur >= 4e-3:
+                alt = ("ltem",)
+            return Classification("nbiot", conf - 0.2, why, alt)
+        if med_bw <= 1.2e6 and med_dur >= TRAIN_MIN_S:
             return Classification(
                 "ltem", conf - 0.2, f"{med_bw / 1e6:.2f} MHz narrowband, {med_dur * 1e3:.0f} ms repetitions"
             )
         why = f"{med_bw / 1e6:.2f} MHz bursts on the 0.5/1 ms LTE grid"
-        if med_bw <= 1.2e6:
+        alt = ()
+        if med_bw <= ONE_RB_MAX_HZ and med_dur <= 1.5e-3:
+            why += " (one RB: a 12-tone NB-IoT unit or LTE-M look the same)"
+            alt = ("nbiot", "ltem")
+        elif med_bw <= 1.2e6:
             why += " (<= 6 RB: LTE-M also possible)"
+            alt = ("ltem",)
         if lte_period:
             why += f", period {p * 1e3:.1f} ms"  # type: ignore[operator]
-        return Classification("lte", conf, why)
+        return Classification("lte", conf, why, alt)
     if continuous:
         if 150e3 <= med_bw <= 320e3:
             return Classification(
@@ -255,17 +301,41 @@ def classify(f: EmitterFeatures) -> Classification:
     # single-tone unit's 98% width is several times its 15 kHz tone spacing (pi/2-BPSK sidelobes), so
     # its SNR in that width reads ~7 dB under the SNR in 15 kHz.
     repeated = n >= 2 and float(np.ptp(dur)) <= max(0.3e-3, 0.1 * med_dur)
-    long_unit = med_dur >= 2e-3 and f.snrs_db is not None and float(np.median(f.snrs_db)) >= 4.0
+    # A weak narrow transmission of several ms (a single-tone NB-IoT unit is 8 or 32 ms long) crosses
+    # the threshold in pieces: pieces that cover most of a 2-64 ms stretch are one long narrow unit.
+    span = f.span_s if f.span_s is not None else 0.0
+    pieces = (
+        weak
+        and n >= 2
+        and NARROW_UNIT_S[0] <= span <= NARROW_UNIT_S[1]
+        and float(dur.sum()) >= 0.6 * span
+        and f.occupancy < 0.5
+        and med_bw <= ONE_RB_MAX_HZ
+    )
+    if pieces:
+        return Classification(
+            "nbiot",
+            0.3,
+            f"{n} weak narrow ({med_bw / 1e3:.0f} kHz) pieces covering {float(dur.sum()) / span:.0%} of "
+            f"{span * 1e3:.1f} ms: one long narrow unit (NB-IoT single-tone-like)",
+        )
     if (
-        med_bw <= 200e3
+        med_bw <= ONE_RB_MAX_HZ
         and med_dur >= 0.95e-3
         and bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur)))
         and (not weak or repeated or long_unit)
     ):
         return Classification("nbiot", 0.4, f"narrow ({med_bw / 1e3:.0f} kHz) bursts of whole ms")
-    # "No cellular shape" is a claim about measured durations and widths: weak emitters stay undecided.
+    # Strong bursts that fit no cellular duration or period are not evidence of a non-cellular device
+    # (that takes a chirp or an always-on shape, above): two phones side by side on adjacent channels
+    # merge into one such emitter.  They stay "unknown", so their band's link still applies.
     if n >= 3 and not weak:
-        return Classification("noncellular", 0.4, "bursts fit no cellular duration or period")
+        return Classification(
+            "unknown",
+            0.3,
+            f"{n} bursts of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz fit no single cellular duration "
+            "or period (several emitters overlapping?)",
+        )
     if weak:
         return Classification(
             "unknown",

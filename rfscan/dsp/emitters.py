@@ -77,6 +77,8 @@ class Emitter:
         Why that tech.
     continuous : bool
         On for >= 90% of the time its frequency was watched.
+    tech_alternatives : tuple of str
+        Other technologies with the same measured shape and timing (empty: none).
     """
 
     freq_hz: float
@@ -92,9 +94,10 @@ class Emitter:
     confidence: float
     reason: str
     continuous: bool
+    tech_alternatives: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        """JSON names of the result contract (plus ``confidence`` and ``reason``)."""
+        """JSON names of the result contract (plus ``confidence``, ``reason`` and ``tech_alternatives``)."""
         return {
             "freq_hz": self.freq_hz,
             "bandwidth_hz": self.bandwidth_hz,
@@ -108,6 +111,7 @@ class Emitter:
             "snr_db": self.snr_db,
             "confidence": self.confidence,
             "reason": self.reason,
+            "tech_alternatives": list(self.tech_alternatives),
         }
 
 
@@ -362,6 +366,7 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
         narrowband_hop=pair == "hop",
         sweeps=np.array([b.sweep for b in bs]),
         snrs_db=np.array([b.snr_db for b in bs]),
+        span_s=last - first,
     )
     cls: Classification = classify(feats)
     return Emitter(
@@ -378,4 +383,5 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
         confidence=cls.confidence,
         reason=cls.reason,
         continuous=continuous,
+        tech_alternatives=cls.alternatives,
     )

@@ -6,8 +6,8 @@ JSON names kept stable (tests and other tools read them):
     path, sha256, sample_rate_hz, center_hz, duration_s, datatype (+ captures, num_samples).
 ``emitters``
     freq_hz, bandwidth_hz, tech, link ("uplink", "downlink" or null), band, channel, burst_count,
-    first_s, last_s, duty_cycle, period_s, peak_dbfs, snr_db (+ id, confidence and reason of the
-    tech, link_reason, link_candidates, allocation: cellular/ism/other or null).
+    first_s, last_s, duty_cycle, period_s, peak_dbfs, snr_db (+ id; confidence, reason and
+    tech_alternatives of the tech; link_reason, link_candidates, allocation: cellular/ism/other or null).
 ``bursts``
     start_s, duration_s, freq_hz, bandwidth_hz, peak_dbfs, snr_db, emitter.
 ``spectra``
@@ -331,7 +331,7 @@ def emitter_table(page: Any, emitters: Sequence[Mapping[str, Any]], *, utc: bool
                 format_hz(e["freq_hz"]),
                 e["band"],
                 e["channel"],
-                e["tech"],
+                " or ".join([e["tech"], *e.get("tech_alternatives", [])]),
                 e["link"] or "undecided",
                 Num(e["burst_count"], "{:d}"),
                 *times,

@@ -52,7 +52,15 @@ def test_single_burst_is_found_with_tech_band_and_link(recordings, scene, tech, 
     assert hits, f"no emitter near {centre} Hz in {[e['freq_hz'] for e in doc['emitters']]}"
     best = max(hits, key=lambda e: e["snr_db"])
     assert EMITTER_KEYS <= best.keys()
-    extras = {"id", "confidence", "reason", "link_reason", "link_candidates", "allocation"}
+    extras = {
+        "id",
+        "confidence",
+        "reason",
+        "tech_alternatives",
+        "link_reason",
+        "link_candidates",
+        "allocation",
+    }
     assert set(best) == EMITTER_KEYS | extras  # exactly what rfscan.report.analysis documents
     assert best["tech"] == tech
     assert best["link"] == "uplink"

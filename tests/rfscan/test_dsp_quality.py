@@ -259,7 +259,7 @@ def test_integrating_threshold_matches_monte_carlo(frames: int, bins: int) -> No
         assert float((groups > t * groups.mean()).mean()) == pytest.approx(pfa, rel=0.2)
 
 
-def test_weak_irregular_bursts_stay_unknown_strong_ones_are_noncellular() -> None:
+def test_irregular_bursts_stay_unknown_weak_for_their_snr_strong_for_their_shape() -> None:
     def feats(snr_db: float) -> EmitterFeatures:
         return EmitterFeatures(
             durations_s=np.array([0.3e-3, 0.7e-3, 0.25e-3, 0.6e-3]),
@@ -272,8 +272,10 @@ def test_weak_irregular_bursts_stay_unknown_strong_ones_are_noncellular() -> Non
             snrs_db=np.full(4, snr_db),
         )
 
-    assert classify(feats(4.0)).tech == "unknown"
-    assert classify(feats(20.0)).tech == "noncellular"
+    weak, strong = classify(feats(4.0)), classify(feats(20.0))
+    assert (weak.tech, strong.tech) == ("unknown", "unknown")
+    assert "too weak" in weak.reason
+    assert "no single cellular" in strong.reason
 
 
 def test_one_rb_single_subframe_is_lte_sub_rb_is_nbiot() -> None:
