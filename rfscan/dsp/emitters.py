@@ -1,9 +1,11 @@
 """Group bursts into emitters, estimate their period and duty cycle, classify them.
 
 Grouping is by frequency: bursts sorted by centre frequency join the current group while their centre
-is within ``max(freq_tol_hz, 0.25 * bandwidth)`` of the group's mean centre and their bandwidth is
-within a factor 1.6 of the group's, so all bursts of one GSM channel or one LTE allocation form one
-emitter (a PRACH and a PUSCH of one phone are two emitters).  A second pass merges PUCCH pairs: two groups of
+is within ``max(freq_tol_hz, 0.4 * bandwidth)`` of the group's mean centre (the centre of a weak narrow
+burst's pieces wanders by a third of its width; channels of one technology are a whole width apart)
+and their bandwidth is within a factor 1.6 of the group's, so all bursts of one GSM channel or one LTE
+allocation form one emitter (a PRACH and a PUSCH of one phone are two emitters).  A second pass merges
+PUCCH pairs: two groups of
 ~0.5 ms, <= 2 RB wide bursts whose centres are a whole number of 180 kHz RBs apart and which alternate
 (a burst of one starts where a burst of the other ends, within 0.15 ms) are the two edges of one LTE
 carrier; the emitter is placed at their midpoint.  A third pass merges LTE-M narrowband hops: two
@@ -195,7 +197,7 @@ def group_by_frequency(bursts: Sequence[Burst], *, freq_tol_hz: float = 20e3) ->
     for i in order[1:]:  # loop over bursts
         g = groups[-1]
         ref, gbw = sf / len(g), sb / len(g)
-        tol = max(freq_tol_hz, 0.25 * min(bw[i], gbw))
+        tol = max(freq_tol_hz, 0.4 * min(bw[i], gbw))
         similar = max(bw[i], gbw) <= 1.6 * min(bw[i], gbw) + 2 * freq_tol_hz
         if abs(f[i] - ref) <= tol and similar:
             g.append(int(i))

@@ -409,3 +409,76 @@ def test_ltem_repetition_train_is_ltem_pusch_subframes_are_lte() -> None:
         centre = (mine[0].freq_lower_hz + mine[0].freq_upper_hz) / 2
         e = _emitter_at(a, centre, 40e3)
         assert e.tech == tech, e.reason
+
+
+def _one(dur_s: float, bw_hz: float, snr_db: float, n: int = 1, span_s: float | None = None) -> Any:
+    return classify(
+        EmitterFeatures(
+            durations_s=np.full(n, dur_s),
+            bandwidths_hz=np.full(n, bw_hz),
+            chirp_scores=np.zeros(n),
+            period_s=None,
+            occupancy=0.01,
+            span_hz=FS,
+            edge_distance_hz=500e3,
+            snrs_db=np.full(n, snr_db),
+            span_s=span_s,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("dur_s", "bw_hz", "tech"),
+    [(88 * 6 / 1625e3, 200e3, "gsm"), (148 * 6 / 1625e3, 230e3, "gsm"), (1e-3, 540e3, "lte")],
+)
+def test_weak_single_burst_of_a_tight_cellular_shape_is_classified(
+    dur_s: float, bw_hz: float, tech: str
+) -> None:
+    # A GSM access/normal burst or a 1 ms subframe measured to within a frame at 6 dB is that tech;
+    # at 3 dB (edges under the noise) or off every such shape by > a frame it stays unknown.
+    assert _one(dur_s, bw_hz, 6.0).tech == tech
+    assert _one(dur_s, bw_hz, 3.0).tech == "unknown"
+    assert _one(dur_s + 0.12e-3, bw_hz, 6.0).tech == "unknown"
+
+
+def test_long_weak_narrow_unit_and_its_pieces_are_nbiot() -> None:
+    # An 8 ms single-tone unit measured whole at 5 dB, or in two pieces covering most of it at 2 dB.
+    assert _one(8e-3, 70e3, 5.0).tech == "nbiot"
+    assert _one(3.7e-3, 90e3, 2.0, n=2, span_s=7.9e-3).tech == "nbiot"
+    # Pieces scattered over a long stretch (a weak spur flickering) are not one unit.
+    assert _one(3.7e-3, 90e3, 2.0, n=2, span_s=0.5).tech == "unknown"
+
+
+def test_shape_alike_technologies_are_named() -> None:
+    one_rb_train = _one(16e-3, 195e3, 20.0, n=3)
+    assert (one_rb_train.tech, one_rb_train.alternatives) == ("nbiot", ("ltem",))
+    one_rb_subframe = _one(1e-3, 195e3, 20.0, n=3)
+    assert (one_rb_subframe.tech, set(one_rb_subframe.alternatives)) == ("lte", {"nbiot", "ltem"})
+    five_rb_train = _one(3.99e-3, 0.965e6, 25.0, n=2)  # 4 repeated subframes measured a sample short
+    assert (five_rb_train.tech, five_rb_train.alternatives) == ("ltem", ())
+    wide = _one(1e-3, 4.5e6, 20.0, n=3)
+    assert (wide.tech, wide.alternatives) == ("lte", ())
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_single_tone_nbiot_at_12_db_reads_nbiot(seed: int) -> None:
+    f = CENTER + 420e3
+    scene = _scene(
+        [
+            {
+                "kind": "nbiot",
+                "id": "tone",
+                "freq_hz": f,
+                "snr_db": 12.0,
+                "tones": 1,
+                "tone_offset": 4,
+                "duration_s": 0.008,
+                "start_s": 0.1,
+            }
+        ],
+        seed,
+    )
+    a, truth = _analyze(scene)
+    (t,) = [t for t in truth if t.emitter == "tone"]
+    e = _emitter_at(a, (t.freq_lower_hz + t.freq_upper_hz) / 2, 60e3)
+    assert e.tech == "nbiot", e.reason
