@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "rfscan")
 import dsp_signals as sig  # noqa: E402
 
 from rfscan.dsp import PipelineConfig, StftConfig, analyze_blocks  # noqa: E402
+from rfscan.iq import to_complex64  # noqa: E402
 
 FS = 2.4e6
 BLOCK = 1 << 19
-LUT = ((np.arange(256, dtype=np.float32) - 127.5) / 127.5).astype(np.float32)
 
 
 @dataclass
@@ -89,12 +89,12 @@ def write_scene(path: Path, seconds: float, busy: bool, seed: int = 7) -> None:
 
 
 def blocks(path: Path) -> Iterator[Blk]:
-    """Read cu8 through a memmap into complex64 blocks."""
+    """Read cu8 through a memmap into complex64 blocks, with the conversion ``rfscan analyze`` uses."""
     raw = np.memmap(path, dtype=np.uint8, mode="r")
     n = raw.size // 2
     for s in range(0, n, BLOCK):
         b = raw[2 * s : 2 * min(s + BLOCK, n)]
-        yield Blk(LUT[b].view(np.complex64), s, 900e6, FS)
+        yield Blk(to_complex64(b, "cu8"), s, 900e6, FS)
 
 
 def run_pipeline(path: Path) -> tuple[float, object]:

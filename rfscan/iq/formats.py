@@ -12,6 +12,7 @@ conventions of the tools that produce the files:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -133,6 +134,11 @@ def to_complex64(raw: NDArray[Any], datatype: str) -> NDArray[np.complex64]:
     flat = np.asarray(raw).reshape(-1)
     if flat.size % 2:
         raise InputError(f"{flat.size} components do not make whole I/Q samples")
+    if dt in ("cu8", "ci8") and flat.dtype == _COMPONENT_DTYPES[dt] and flat.size >= _PAIR_LUT_MIN:
+        # One gather per sample from a table of all 65536 byte pairs (1.8x the two arithmetic passes,
+        # same values: the table is made by that arithmetic).
+        pairs = np.ascontiguousarray(flat).view(np.uint16)
+        return _pair_table(dt)[pairs]
     out = np.empty(flat.size // 2, dtype=np.complex64)
     parts = out.view(np.float32)
     if dt == "cf32_le":
@@ -145,6 +151,27 @@ def to_complex64(raw: NDArray[Any], datatype: str) -> NDArray[np.complex64]:
     else:
         np.multiply(flat, np.float32(1.0 / divisor), out=parts, dtype=np.float32)
     return out
+
+
+#: Blocks of at least this many components use the byte-pair table (building it costs ~1 ms once).
+_PAIR_LUT_MIN = 1 << 14
+
+
+@functools.lru_cache(maxsize=2)
+def _pair_table(dt: str) -> NDArray[np.complex64]:
+    """complex64 value of every 2-byte (I, Q) pair of an 8-bit format, indexed by the pair read as a
+    native uint16 (so the table follows the machine's byte order)."""
+    pairs = np.arange(1 << 16, dtype=np.uint16).view(_COMPONENT_DTYPES[dt])  # I, Q in memory order
+    offset, divisor = _SCALE[dt]
+    parts = np.empty(pairs.size, np.float32)
+    if offset:
+        np.subtract(pairs, np.float32(offset), out=parts, dtype=np.float32)
+        parts *= np.float32(1.0 / divisor)
+    else:
+        np.multiply(pairs, np.float32(1.0 / divisor), out=parts, dtype=np.float32)
+    table = parts.view(np.complex64)
+    table.flags.writeable = False
+    return table
 
 
 def from_complex64(x: NDArray[Any], datatype: str) -> NDArray[Any]:

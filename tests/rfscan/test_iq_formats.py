@@ -109,3 +109,19 @@ def test_extreme_values_saturate_quietly():
             y = to_complex64(from_complex64(x, datatype), datatype)
             assert y[0].real > 0.99
             assert y[1].real <= -0.99
+
+
+@pytest.mark.parametrize("datatype", ["cu8", "ci8"])
+def test_large_8bit_blocks_match_the_per_component_formula(datatype):
+    # Every (I, Q) byte pair once, in a block large enough for the byte-pair table, against the
+    # documented scaling of each component (cu8: (v - 127.5) / 127.5; ci8: v / 128).
+    raw = np.arange(1 << 16, dtype=np.uint16).view(np.uint8).copy()
+    stored = raw if datatype == "cu8" else raw.view(np.int8)
+    comp = stored.astype(np.float64)
+    ref = (comp - 127.5) / 127.5 if datatype == "cu8" else comp / 128.0
+    got = to_complex64(stored, datatype)
+    assert got.dtype == np.complex64
+    assert got.size == 1 << 16
+    np.testing.assert_allclose(got.view(np.float32), ref, rtol=0, atol=1e-7)
+    got[:] = 0  # a new array each time, never a view of a shared table
+    np.testing.assert_allclose(to_complex64(stored, datatype).view(np.float32), ref, rtol=0, atol=1e-7)
