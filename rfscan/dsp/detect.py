@@ -656,10 +656,17 @@ class BurstDetector:
                 )
                 det = subp[rs, cs]
                 if det.any():
-                    comp = self._measure(
-                        ex[rs, cs], pw[rs, cs], det, r0 + rs.start, cc0 + cs.start, frame_start
+                    out.extend(
+                        self._measure_parts(
+                            ex[rs, cs],
+                            pw[rs, cs],
+                            det,
+                            r0 + rs.start,
+                            cc0 + cs.start,
+                            frame_start,
+                            r0 + rs.stop >= f_rows,
+                        )
                     )
-                    out.append((comp, r0 + rs.stop >= f_rows))
                 continue
             labp = np.zeros((r1 - r0, cc1 - cc0), lab.dtype)
             labp[:, c0 - cc0 : c1 - cc0] = lab
@@ -678,10 +685,55 @@ class BurstDetector:
                 # Measure over the component's (widened) bounding box minus other components' cells,
                 # so that partial edge frames and weak skirts count like the full frames.
                 keep = memb | (lb == 0)
-                comp = self._measure(
-                    ex[rs, cs] * keep, pw[rs, cs] * keep, det, r0 + rs.start, cc0 + cs.start, frame_start
+                out.extend(
+                    self._measure_parts(
+                        ex[rs, cs] * keep,
+                        pw[rs, cs] * keep,
+                        det,
+                        r0 + rs.start,
+                        cc0 + cs.start,
+                        frame_start,
+                        r0 + rs.stop >= f_rows,
+                    )
                 )
-                out.append((comp, r0 + rs.stop >= f_rows))
+        return out
+
+    def _measure_parts(
+        self,
+        e: NDArray[np.float64],
+        pw: NDArray[np.float32],
+        det: NDArray[np.bool_],
+        row0: int,
+        col0: int,
+        frame_start: int,
+        open_end: bool,
+    ) -> list[tuple[_Component, bool]]:
+        """Measure a component, first cut in two where it is two bursts that touch (see
+        :func:`_step_row`); only the later part can still be open at the block's end."""
+        k = _step_row(e, det)
+        if k is None:
+            return [(self._measure(e, pw, det, row0, col0, frame_start), open_end)]
+        out = []
+        rows = e.shape[0]
+        for rs, core, is_open in (
+            (slice(0, k), slice(0, max(k - 1, 1)), False),
+            (slice(k, rows), slice(min(k + 1, rows - 1), rows), open_end),
+        ):
+            d = det[rs]
+            # Bins of the part from its frames away from the cut (the frames next to it hold some of
+            # the other burst's energy).
+            cols = np.nonzero(det[core].any(axis=0))[0]
+            if cols.size == 0:
+                continue
+            cs = slice(max(int(cols[0]) - _MARGIN, 0), min(int(cols[-1]) + 1 + _MARGIN, e.shape[1]))
+            out.append(
+                (
+                    self._measure(
+                        e[rs, cs], pw[rs, cs], d[:, cs], row0 + rs.start, col0 + cs.start, frame_start
+                    ),
+                    is_open,
+                )
+            )
         return out
 
     def _floor_without_dc(self) -> NDArray[np.float64]:
@@ -837,6 +889,61 @@ class BurstDetector:
             drift_hz_per_s=drift,
             sweep=float(sweep),
         )
+
+
+#: Smallest centroid step (bins) between two touching bursts that are cut apart (~75 kHz at 2.4 MS/s).
+_STEP_MIN_BINS = 8
+
+
+def _step_row(e: NDArray[np.float64], det: NDArray[np.bool_]) -> int | None:
+    """Row where a component changes frequency in one step, or None.
+
+    Two bursts adjacent in frequency and back to back in time (two phones on adjacent GSM channels in
+    consecutive slots; an LTE-M train retuning to the next narrowband) touch in the time-frequency
+    plane and are labelled one component.  Their per-frame power centroid is then a step: the best
+    two-segment fit of the centroids (least squares over every cut, vectorized; the one frame that
+    straddles the change is left out) must leave each segment steady (spread <= 15% of the step),
+    the step must be >= ``_STEP_MIN_BINS`` and >= half the wider segment's 98% occupied width.  A
+    chirp (its centroid a ramp) or a single burst is never cut.
+    """
+    rows = e.shape[0]
+    if rows < 4:
+        return None
+    ep = np.maximum(e, 0.0)
+    tot = ep.sum(axis=1)
+    idx = np.flatnonzero(tot > 0.25 * float(tot.max()))
+    n = idx.size
+    if n < 4:
+        return None
+    cent = (ep[idx] @ np.arange(e.shape[1], dtype=np.float64)) / tot[idx]
+    if n < 5:
+        return None
+    cs, cs2 = np.cumsum(cent), np.cumsum(cent * cent)
+    # Segments: the first k frames and the frames after k; frame k (the one straddling the change,
+    # its centroid in between) is left out of the fit.
+    k = np.arange(2, n - 2)
+    m1, m2 = cs[k - 1] / k, (cs[-1] - cs[k]) / (n - k - 1)
+    v1 = np.maximum(cs2[k - 1] / k - m1 * m1, 0.0)
+    v2 = np.maximum((cs2[-1] - cs2[k]) / (n - k - 1) - m2 * m2, 0.0)
+    best = int(np.argmin(k * v1 + (n - k - 1) * v2))
+    jump = abs(float(m1[best] - m2[best]))
+    if jump < _STEP_MIN_BINS or math.sqrt(max(float(v1[best]), float(v2[best]))) > 0.15 * jump:
+        return None
+    kb = int(k[best])
+    # The straddling frame goes with the segment its centroid is nearer to.
+    nearer_first = abs(cent[kb] - m1[best]) < abs(cent[kb] - m2[best])
+    cut = int(idx[kb + 1]) if nearer_first else int(idx[kb])
+    if not (det[:cut].any() and det[cut:].any()):
+        return None
+    # Two bursts side by side: the step is at least half the wider one's occupied width (a burst
+    # whose power merely shifts inside its own band is not cut).
+    widths = [
+        np.subtract(*occupied_span(ep[part].sum(axis=0), 0.98)[::-1])
+        for part in (slice(0, cut), slice(cut, rows))
+    ]
+    if jump < 0.5 * max(widths):
+        return None
+    return cut
 
 
 @lru_cache(maxsize=16)

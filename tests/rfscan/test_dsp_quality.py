@@ -482,3 +482,25 @@ def test_single_tone_nbiot_at_12_db_reads_nbiot(seed: int) -> None:
     (t,) = [t for t in truth if t.emitter == "tone"]
     e = _emitter_at(a, (t.freq_lower_hz + t.freq_upper_hz) / 2, 60e3)
     assert e.tech == "nbiot", e.reason
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_two_phones_on_adjacent_channels_in_consecutive_slots_are_two_gsm_emitters(seed: int) -> None:
+    # Slot 5 of one phone ends 30 us before slot 6 of the other starts, 200 kHz higher: their bursts
+    # touch in the time-frequency plane and were one 1.1 ms x 400 kHz "burst".
+    f1, f2 = CENTER + 400e3, CENTER + 600e3
+    scene = _scene(
+        [
+            {"kind": "gsm_uplink", "id": "a", "freq_hz": f1, "snr_db": 25.0, "timeslots": [0, 5],
+             "start_s": 0.02, "duration_s": 0.2},
+            {"kind": "gsm_uplink", "id": "b", "freq_hz": f2, "snr_db": 25.0, "timeslots": [6],
+             "start_s": 0.02, "duration_s": 0.2},
+        ],
+        seed,
+    )  # fmt: skip
+    a, _ = _analyze(scene)
+    for f in (f1, f2):
+        e = _emitter_at(a, f, 60e3)
+        assert e.tech == "gsm", e.reason
+        assert e.bandwidth_hz < 300e3
+    assert not [b for b in a.bursts if b.bandwidth_hz > 300e3 and CENTER + 300e3 < b.freq_hz < CENTER + 700e3]
