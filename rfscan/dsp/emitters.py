@@ -10,8 +10,9 @@ PUCCH pairs: two groups of
 (a burst of one starts where a burst of the other ends, within 0.15 ms) are the two edges of one LTE
 carrier; the emitter is placed at their midpoint.  A third pass merges LTE-M narrowband hops: two
 groups of <= 1.2 MHz wide bursts (<= 6 PRBs) of similar width, at least 0.8 ms long, whose centres are a
-whole number of 1.08 MHz narrowbands apart (within 40 kHz) and which alternate with a short retuning gap
-(a dwell of one ends at most 0.35 ms before a dwell of the other starts) are one LTE-M UE hopping
+whole number of 1.08 MHz narrowbands apart (within 40 kHz plus half their width difference) and which
+alternate with a short retuning gap (a dwell of one ends at most 0.35 ms before a dwell of the other
+starts) are one LTE-M UE hopping
 between two narrowbands (Rel-13 eMTC: TS 36.211 5.2.4 narrowbands of 6 PRBs, 5.2.5 guard period of
 up to 2 SC-FDMA symbols, ~0.14 ms, at each retune); the emitter spans both.
 
@@ -278,7 +279,8 @@ def _narrowband_hops(
             if ga in used or gb in used or na + nb < 3:
                 continue
             k = round(abs(fb - fa) / NARROWBAND_HZ)
-            if k < 1 or abs(abs(fb - fa) - k * NARROWBAND_HZ) > 40e3:
+            # A group measured wider on one side has its centre moved by up to half the difference.
+            if k < 1 or abs(abs(fb - fa) - k * NARROWBAND_HZ) > 40e3 + 0.5 * abs(wa - wb):
                 continue
             if max(wa, wb) > 1.3 * min(wa, wb) + 40e3:
                 continue
