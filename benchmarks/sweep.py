@@ -4,9 +4,13 @@ Run: ``python benchmarks/sweep.py [--minutes M] [--passes 2]``
 
 1. Per-hop overhead (time per hop minus dwell) over ``sim://`` unpaced and over a paced local
    ``RtlTcpSimServer`` (rtl_tcp protocol at 2.4 MS/s real time), against a baseline measured in the
-   same run: the bare read of the same number of samples without retuning.
+   same run: the bare read of the same number of samples without retuning; over rtl_tcp also with
+   ``read_and_tune`` (the next frequency sent while the dwell's transfer is still filling), against
+   the physical floor of one librtlsdr transfer (262144 bytes = 54.6 ms at 2.4 MS/s) per hop.
 2. Revisit time of every band of ``uplink-eu`` and ``uplink-us`` (plan estimate and measured over
-   ``--passes`` passes: stream time with ``sim://``; wall time over paced rtl_tcp for uplink-eu).
+   ``--passes`` passes: stream time with ``sim://``; wall time over paced rtl_tcp for uplink-eu through
+   the sweep engine, which reads with ``read_and_tune``), the number of hops and the dongles needed
+   for <= 2 s.
 3. Keep-up: processing time per dwell over dwell length, and a continuous real-time watch
    (``sim://...?realtime=1``, which drops samples like a dongle whose USB buffers overflow when the
    reader falls behind) of ``--minutes`` (default 0.25) with detection, against the same watch with
@@ -26,12 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from rfscan.sources import DEFAULT_SETTLE_S, open_source
+from rfscan.sources.rtltcp import DEFAULT_TRANSFER_BYTES
 from rfscan.sources.rtltcp_server import RtlTcpSimServer
-from rfscan.survey.engine import SurveyEngine, source_overhead_s
+from rfscan.survey.engine import SurveyEngine, source_hop_quantum_s, source_overhead_s
 from rfscan.survey.plan import plan_hops, resolve_spans
-from rfscan.survey.session import RTLTCP_SWEEP_BACKLOG_BYTES
 
 FS = 2.4e6
+#: One librtlsdr transfer at 2.4 MS/s: rtl_tcp delivers nothing of a transfer before it is full, so
+#: one hop can never take less (54.6 ms).
+TRANSFER_S = DEFAULT_TRANSFER_BYTES / 2 / FS
 SCENE = """
 [scene]
 name = "bench-sweep"
@@ -65,7 +72,13 @@ subframe_period = 5
 
 def _plan(spec: str, src: Any) -> Any:
     spans, _ = resolve_spans(spec, None)
-    return plan_hops(spans, FS, tuner_ranges_hz=src.tuner.ranges_hz, settle_s=source_overhead_s(src))
+    return plan_hops(
+        spans,
+        FS,
+        tuner_ranges_hz=src.tuner.ranges_hz,
+        settle_s=source_overhead_s(src),
+        hop_quantum_s=source_hop_quantum_s(src),
+    )
 
 
 def _sweep(src: Any, spec: str, passes: int) -> tuple[Any, float]:
@@ -83,6 +96,17 @@ def _bare_read_s(src: Any, n: int, reps: int) -> float:
     for _ in range(reps):
         src.read(n)
     return (time.perf_counter() - t0) / reps
+
+
+def _pipelined_hops_s(src: Any, centres: list[float], n: int) -> list[float]:
+    """Wall time per hop when each dwell's read also sends the next frequency (``read_and_tune``)."""
+    src.tune(centres[0])
+    out = []
+    for c in centres[1:]:
+        t0 = time.perf_counter()
+        src.read_and_tune(n, c)
+        out.append(time.perf_counter() - t0)
+    return out
 
 
 def _revisits(engine: Any) -> str:
@@ -138,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with (
             RtlTcpSimServer(scene, speed=1.0, sample_rate_hz=FS) as srv,
-            open_source(srv.url, backlog_bytes=RTLTCP_SWEEP_BACKLOG_BYTES) as tsrc,
+            open_source(srv.url) as tsrc,
         ):
             n = _plan("uplink-eu", tsrc).dwell_samples
             centres = [h.center_hz for h in _plan("B20,GSM900", tsrc).hops][:20]
@@ -153,9 +177,17 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"rtl_tcp paced 2.4 MS/s: dwell {1e3 * n / FS:.2f} ms; median wall per hop "
                 f"{1e3 * statistics.median(hop_s):.1f} ms -> overhead {1e3 * over:.1f} ms "
-                f"(client discards {1e3 * source_overhead_s(tsrc):.1f} ms: settle + two 262144-byte USB "
-                f"transfers + command latency); bare read {1e3 * bare_tcp:.1f} ms: ratio "
-                f"{statistics.median(hop_s) / bare_tcp:.2f}"
+                f"(tune then read: the rest of the transfer being filled at the retune, then the next "
+                f"{DEFAULT_TRANSFER_BYTES}-byte transfer must be complete); "
+                f"bare read {1e3 * bare_tcp:.1f} ms: ratio {statistics.median(hop_s) / bare_tcp:.2f}; "
+                f"physical floor {1e3 * TRANSFER_S:.1f} ms per hop (one transfer)"
+            )
+            pipe_s = _pipelined_hops_s(tsrc, centres, n)
+            print(
+                f"rtl_tcp paced, pipelined (read_and_tune: next frequency sent while the dwell's transfer "
+                f"fills, as the sweep reads): median wall per hop {1e3 * statistics.median(pipe_s):.1f} ms "
+                f"({statistics.median(pipe_s) / TRANSFER_S:.2f} transfers; plan estimate "
+                f"{1e3 * _plan('uplink-eu', tsrc).hop_s:.1f} ms)"
             )
 
         print(f"== 2. revisit per band ({args.passes} passes)")
@@ -172,24 +204,31 @@ def main(argv: list[str] | None = None) -> int:
             )
         with (
             RtlTcpSimServer(scene, speed=1.0, sample_rate_hz=FS) as srv,
-            open_source(srv.url, reconnect=True, backlog_bytes=RTLTCP_SWEEP_BACKLOG_BYTES) as tsrc,
+            open_source(srv.url, reconnect=True) as tsrc,
         ):
             for spec in ("uplink-eu", "uplink-us"):
                 plan = _plan(spec, tsrc)
                 need = math.ceil(plan.revisit_s() / 2.0)
+                floor_s = len(plan.hops) * TRANSFER_S
                 print(
-                    f"rtl_tcp {spec}: {len(plan.hops)} hops x ({1e3 * plan.settle_s:.0f} ms discarded + "
-                    f"{1e3 * plan.dwell_s:.0f} ms dwell): estimate {plan.revisit_s():.2f} s per dongle "
-                    f"(~{need} dongles for <= 2 s)"
+                    f"rtl_tcp {spec}: {len(plan.hops)} hops x {1e3 * plan.hop_s:.1f} ms "
+                    f"({1e3 * plan.dwell_s:.1f} ms dwell, {1e3 * plan.settle_s:.0f} ms settle + margin, "
+                    f"whole transfers): estimate {plan.revisit_s():.2f} s per dongle "
+                    f"(~{need} dongles for <= 2 s); physical floor {len(plan.hops)} x "
+                    f"{1e3 * TRANSFER_S:.1f} ms = {floor_s:.2f} s ({math.ceil(floor_s / 2.0)} dongles)"
                 )
             if not args.skip_tcp_sweep:
                 eng, wall = _sweep(tsrc, "uplink-eu", args.passes)
                 tm = eng.timing_doc()
+                hops = len(eng.plan.hops)
+                worst = max((r["revisit_s"] or 0.0) for r in eng.coverage()["bands"])
                 print(
-                    f"rtl_tcp paced uplink-eu measured: {_revisits(eng)}; wall {wall:.1f} s; "
-                    f"{1e3 * tm['mean_hop_wall_s']:.1f} ms per hop; dropped "
-                    f"{eng.fault_doc()['dropped_samples']} samples, "
-                    f"short reads {eng.fault_doc()['short_reads']}"
+                    f"rtl_tcp paced uplink-eu measured (the sweep engine, read_and_tune): {hops} hops, "
+                    f"{_revisits(eng)}; wall {wall:.1f} s; "
+                    f"{1e3 * tm['mean_hop_wall_s']:.1f} ms per hop ({tm['mean_hop_wall_s'] / TRANSFER_S:.2f} "
+                    f"transfers); dropped {eng.fault_doc()['dropped_samples']} samples, short reads "
+                    f"{eng.fault_doc()['short_reads']}; -> {math.ceil(worst / 2.0)} dongles for <= 2 s at "
+                    f"this pace, {math.ceil(hops * TRANSFER_S / 2.0)} at the floor"
                 )
 
         seconds = 60.0 * args.minutes

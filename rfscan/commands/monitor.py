@@ -50,7 +50,7 @@ def register(
 def run(args: argparse.Namespace) -> int:
     """Run the watch."""
     from rfscan.errors import InputError, SourceError
-    from rfscan.survey.engine import source_overhead_s
+    from rfscan.survey.engine import source_hop_quantum_s, source_overhead_s
     from rfscan.survey.events import LiveView
     from rfscan.survey.plan import RequestedSpan, plan_hops, resolve_spans
     from rfscan.survey.session import check_positive, open_sources, run_survey
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             tuner_ranges_hz=src.tuner.ranges_hz,
             tuner=src.tuner.name,
             settle_s=source_overhead_s(src),
+            hop_quantum_s=source_hop_quantum_s(src),
             dwell_s=args.dwell,
         )
         if len(plan.hops) > MAX_MONITOR_CENTRES:

@@ -49,7 +49,13 @@ def register(
         "--backlog-ms",
         type=float,
         default=None,
-        help="old-frequency samples already buffered when a command arrives (default 5 ms)",
+        help="time a filled transfer waits in the server's buffer list before it is sent (default 5 ms)",
+    )
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="one-way network delay added to commands and data, like a Pi on Wi-Fi (default 0)",
     )
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
     p.set_defaults(func=run)
@@ -67,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     backlog_s = DEFAULT_SERVER_BACKLOG_S if args.backlog_ms is None else args.backlog_ms / 1000.0
     if backlog_s < 0:
         raise SourceError("--backlog-ms must be >= 0")
+    if not 0 <= args.latency_ms <= 10_000:
+        raise SourceError(f"--latency-ms must be 0..10000, got {args.latency_ms}")
     server = RtlTcpSimServer(
         args.scene,
         host=args.host,
@@ -75,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         tuner=args.tuner,
         speed=args.speed or None,
         backlog_s=backlog_s,
+        latency_s=args.latency_ms / 1000.0,
     )
     with server:
         print(server.url, flush=True)

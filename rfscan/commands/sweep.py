@@ -54,7 +54,7 @@ def register(
 def run(args: argparse.Namespace) -> int:
     """Run the sweep and write the outputs."""
     from rfscan.errors import SourceError
-    from rfscan.survey.engine import source_overhead_s
+    from rfscan.survey.engine import source_hop_quantum_s, source_overhead_s
     from rfscan.survey.events import LiveView
     from rfscan.survey.plan import RequestedSpan, parse_range, plan_hops, resolve_spans
     from rfscan.survey.session import check_positive, open_sources, run_survey
@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             tuner_ranges_hz=tuner.ranges_hz,
             tuner=tuner.name,
             settle_s=max(source_overhead_s(s) for s in sources),
+            hop_quantum_s=max(source_hop_quantum_s(s) for s in sources),
             dwell_s=args.dwell,
             sources=len(sources),
         )

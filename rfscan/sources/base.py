@@ -588,6 +588,10 @@ class Source(abc.ABC):
         SourceError
             Not open, nothing tuned, or the radio failed.
         """
+        return self._read(self._readable_count(num_samples))
+
+    def _readable_count(self, num_samples: int) -> int:
+        """``num_samples`` as an int once the source is open and tuned, else SourceError."""
         if not self._opened:
             raise SourceError(f"{self.url}: source is not open (call open() or use 'with')")
         n = int(num_samples)
@@ -595,7 +599,7 @@ class Source(abc.ABC):
             raise SourceError(f"{self.url}: num_samples must be a positive integer, got {num_samples!r}")
         if self._center_hz is None:
             raise SourceError(f"{self.url}: tune(freq_hz) before reading: the centre frequency is unknown")
-        return self._read(n)
+        return n
 
     # -- helpers for backends ---------------------------------------------------------------
     def _settled_at(self, start: int) -> bool:

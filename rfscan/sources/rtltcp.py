@@ -8,25 +8,50 @@ gain count (u32 BE), then raw cu8 I/Q without any framing.  Commands are 5 bytes
 0x0e bias tee.  The bias tee is never touched unless asked: it powers an antenna amplifier and a
 user may have started ``rtl_tcp -T`` on purpose.
 
-Retune backlog
---------------
-The stream says nothing about when a command took effect, and everything already on its way
-belongs to the old setting:
+Retune: which samples are clean
+-------------------------------
+The stream carries no marker of when a command took effect, so the client reasons on *transfer
+boundaries*.  osmocom's rtl_tcp calls ``rtlsdr_read_async(dev, rtlsdr_callback, NULL, buf_num, 0)``
+(src/rtl_tcp.c): a buffer length of 0 selects DEFAULT_BUF_LENGTH = 16 * 32 * 512 = 262144 bytes
+(src/librtlsdr.c); the callback copies each filled USB transfer whole into a linked list and the
+TCP worker sends every list entry whole, in order (it drops whole entries when the list overflows).
+After the 12-byte header, stream byte ``p`` therefore lies in transfer ``p // transfer_bytes``, and
+transfer ``k`` is filled (captured) from the moment transfer ``k - 1`` is complete.  A command takes
+effect at the capture position at the moment the server applies it; the tuner's PLL then needs
+``settle_s`` to lock.
 
-1. bytes already in this host's socket receive buffer (and the server's send buffer): after the
-   command the client waits ``command_latency_s`` and *drains* the socket until it would block,
-   i.e. until it reaches the live edge of the stream;
-2. what the server holds: librtlsdr delivers samples in USB transfers of 262144 bytes
-   (DEFAULT_BUF_LENGTH = 16 * 32 * 512 in src/librtlsdr.c) and a retune lands anywhere inside the
-   transfer being filled, so up to one transfer of old samples follows the live edge: the client
-   discards ``backlog_bytes`` (default 262144) more;
-3. tuner settling: ``settle_s`` (default 20 ms: the 5-10 ms PLL lock plus the network latency of
-   the command) worth of samples more.
+The rule, for the last command sent at client time ``T`` (``settle_s`` plus ``rate_settle_s`` after
+a rate change or a (re)connection, margin ``latency_margin_s``):
 
-At 2.4 MS/s that is ~75 ms per hop after the drain (262144 bytes = 54.6 ms + 20 ms).  A rate
-change (and connecting, since the server's previous rate is unknown) adds ``rate_settle_s``
-(100 ms: changing rate and frequency together takes that long, steve-m/librtlsdr#44).  Every
-discarded sample still advances ``sample_start``.
+1. read and drop whatever arrives until the first moment ``W >= T + settle + margin`` at which the
+   socket is *empty* (``select`` says nothing is readable); ``q`` is then the stream position;
+2. drop up to the first transfer boundary ``b > q``; samples from ``b`` on are delivered.
+
+Why no old or unsettled sample gets through: the socket was empty at ``W``, so the last byte of the
+transfer holding byte ``q`` (byte ``b - 1``) reached this host after ``W``.  It was captured at most
+``margin_data`` before arriving (USB completion, the server's list, the network), so transfer
+``b`` began filling after ``W - margin_data >= T + margin_cmd + settle``; the command reached the
+server by ``T + margin_cmd`` and the tuner was settled ``settle`` later.  ``latency_margin_s`` must
+cover ``margin_cmd + margin_data``: the command's one-way trip plus the data's (capture to
+arrival).  The default (20 ms) suits the same host or a wired LAN; on Wi-Fi (a Pi: a few ms to
+tens of ms each way, more when the link retransmits) give ``?latency_margin_s=0.05`` or more.
+A larger margin costs a whole transfer only when the retune comes less than ``settle + margin``
+before the end of the transfer being filled.  Nothing depends on when this client reads: a slow
+reader only sees the socket empty later, which moves ``b`` later, never earlier.
+
+Cost: a retune right after a read lands early in a transfer; that transfer is dropped, the next
+one is clean, and its samples arrive when it is complete: two transfer times (2 x 54.6 ms at
+2.4 MS/s) from one retune to the next dwell's samples, of which one transfer (plus what was left
+unread of the previous one) is discarded.  The physical floor, one transfer per hop, needs the next
+frequency sent while the current dwell's transfer is still being filled:
+:meth:`RtlTcpSource.read_and_tune` sends it once the dwell's last sample has surely been captured
+(the transfer before it arrived by time ``t``, so the dwell's transfer began filling before ``t``;
+samples are captured at the sample rate from there), and applies the same rule from that moment.
+
+``transfer_bytes`` (262144 by default) must equal the server's transfer length or a multiple of it
+(rtl_tcp forks and bridges may use other sizes: ``?transfer_bytes=N``; a multiple only costs more
+discarded samples); ``extra_discard_bytes`` drops more after the boundary.  Every discarded
+sample still advances ``sample_start``.
 
 Failures: connection refused/reset/closed, no header within ``timeout_s``, a bad magic, and no
 samples for ``timeout_s`` raise :class:`~rfscan.errors.SourceError`.  With ``reconnect=True`` a
@@ -37,6 +62,7 @@ re-sends every setting, counts the outage as ``dropped_samples`` and discards th
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import select
@@ -50,7 +76,14 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from rfscan.errors import SourceError
-from rfscan.sources.base import Source, SourceBlock, TunerSpec, parse_bool, tuner_by_code
+from rfscan.sources.base import (
+    DEFAULT_SETTLE_S,
+    Source,
+    SourceBlock,
+    TunerSpec,
+    parse_bool,
+    tuner_by_code,
+)
 
 __all__ = [
     "CMD_AGC",
@@ -65,8 +98,9 @@ __all__ = [
     "CMD_PPM",
     "CMD_SAMPLE_RATE",
     "CMD_TEST_MODE",
-    "DEFAULT_BACKLOG_BYTES",
+    "DEFAULT_LATENCY_MARGIN_S",
     "DEFAULT_PORT",
+    "DEFAULT_TRANSFER_BYTES",
     "HEADER_MAGIC",
     "RtlTcpSource",
     "command_bytes",
@@ -91,11 +125,12 @@ CMD_OFFSET_TUNING = 0x0A
 CMD_GAIN_BY_INDEX = 0x0D
 CMD_BIAS_TEE = 0x0E
 
-#: One librtlsdr USB transfer (src/librtlsdr.c DEFAULT_BUF_LENGTH), the old-tuning data that can
-#: follow the live edge of the stream after a retune.
-DEFAULT_BACKLOG_BYTES = 16 * 32 * 512
-#: Default settle time for rtl_tcp: PLL lock (5-10 ms) plus the command's trip to the server.
-DEFAULT_RTLTCP_SETTLE_S = 0.020
+#: One librtlsdr USB transfer: DEFAULT_BUF_LENGTH = 16 * 32 * 512 bytes (src/librtlsdr.c), the unit
+#: rtl_tcp sends (src/rtl_tcp.c passes a buffer length of 0, i.e. the default).
+DEFAULT_TRANSFER_BYTES = 16 * 32 * 512
+#: Default time for the retune command to reach the server plus the data's trip back (see the
+#: module notes): the same host or a wired LAN; raise it for Wi-Fi.
+DEFAULT_LATENCY_MARGIN_S = 0.020
 #: Extra time discarded after a sample-rate change (and on connecting, when the server's previous
 #: rate is unknown): changing rate and frequency together takes ~100 ms (steve-m/librtlsdr#44).
 RATE_CHANGE_SETTLE_S = 0.100
@@ -144,7 +179,7 @@ class RtlTcpSource(Source):
     url : str
         ``rtltcp://HOST[:PORT]`` (port 1234 by default).
     center_hz, sample_rate_hz, gain_db, ppm, settle_s
-        See :class:`~rfscan.sources.base.Source` (``settle_s`` defaults to 20 ms here).
+        See :class:`~rfscan.sources.base.Source` (``settle_s``: PLL lock time, 10 ms by default).
     agc : bool or None
         RTL2832 digital AGC (None: leave the server's setting).
     bias_tee : bool or None
@@ -155,14 +190,14 @@ class RtlTcpSource(Source):
         E4000 offset tuning (None: leave as is).
     test_mode : bool
         Ask for the RTL2832's 8-bit counter instead of samples (diagnostics).
-    backlog_bytes : int
-        Bytes discarded after the drain on every change (see module notes).
-    drain : bool
-        Drain the socket to the live edge after a change (default True).
-    command_latency_s : float
-        Pause between a command and the drain, so the server has received it.
+    transfer_bytes : int
+        The server's transfer length in bytes, or a multiple of it (even; see module notes).
+    latency_margin_s : float
+        Bound on the command's trip to the server plus the data's trip back (see module notes).
+    extra_discard_bytes : int
+        Bytes dropped after the first clean transfer boundary on every change (default 0).
     rate_settle_s : float
-        Extra time discarded after a rate change and on (re)connecting (default 100 ms).
+        Extra settle time after a rate change and on (re)connecting (default 100 ms).
     timeout_s : float
         No header/samples for this long: the server is considered stalled.
     connect_timeout_s : float
@@ -176,21 +211,21 @@ class RtlTcpSource(Source):
     """
 
     scheme = "rtltcp"
-    default_settle_s = DEFAULT_RTLTCP_SETTLE_S
+    default_settle_s = DEFAULT_SETTLE_S
     query_keys: ClassVar[dict[str, Callable[[str], Any]]] = {
         "reconnect": parse_bool,
         "reconnect_tries": int,
         "reconnect_backoff_s": float,
         "timeout_s": float,
         "connect_timeout_s": float,
-        "backlog_bytes": int,
-        "drain": parse_bool,
+        "transfer_bytes": int,
+        "latency_margin_s": float,
+        "extra_discard_bytes": int,
         "agc": parse_bool,
         "bias_tee": parse_bool,
         "direct_sampling": int,
         "offset_tuning": parse_bool,
         "test_mode": parse_bool,
-        "command_latency_s": float,
         "rate_settle_s": float,
     }
 
@@ -208,9 +243,9 @@ class RtlTcpSource(Source):
         direct_sampling: int | None = None,
         offset_tuning: bool | None = None,
         test_mode: bool = False,
-        backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
-        drain: bool = True,
-        command_latency_s: float = 0.005,
+        transfer_bytes: int = DEFAULT_TRANSFER_BYTES,
+        latency_margin_s: float = DEFAULT_LATENCY_MARGIN_S,
+        extra_discard_bytes: int = 0,
         rate_settle_s: float = RATE_CHANGE_SETTLE_S,
         timeout_s: float = 2.0,
         connect_timeout_s: float = 3.0,
@@ -241,11 +276,17 @@ class RtlTcpSource(Source):
         self.direct_sampling = direct_sampling
         self.offset_tuning = offset_tuning
         self.test_mode = bool(test_mode)
-        if backlog_bytes < 0:
-            raise SourceError(f"{url}: backlog_bytes must be >= 0")
-        self.backlog_bytes = int(backlog_bytes) & ~1
-        self.drain = bool(drain)
-        self.command_latency_s = max(0.0, float(command_latency_s))
+        if transfer_bytes < 2 or transfer_bytes % 2:
+            raise SourceError(
+                f"{url}: transfer_bytes must be an even number >= 2 (rtl_tcp: {DEFAULT_TRANSFER_BYTES})"
+            )
+        self.transfer_bytes = int(transfer_bytes)
+        if not (math.isfinite(latency_margin_s) and 0.0 <= latency_margin_s <= 10.0):
+            raise SourceError(f"{url}: latency_margin_s must be 0..10 s, got {latency_margin_s!r}")
+        self.latency_margin_s = float(latency_margin_s)
+        if extra_discard_bytes < 0:
+            raise SourceError(f"{url}: extra_discard_bytes must be >= 0")
+        self.extra_discard_bytes = int(extra_discard_bytes) & ~1
         self.rate_settle_s = max(0.0, float(rate_settle_s))
         if not (timeout_s > 0 and connect_timeout_s > 0):
             raise SourceError(f"{url}: timeouts must be > 0")
@@ -258,24 +299,49 @@ class RtlTcpSource(Source):
         self._server_tuner: TunerSpec | None = None
         self._gain_count = 0
         self._last_rx = time.monotonic()
+        self._t_cmd = time.monotonic()
+        self._stream_bytes = 0
+        #: Latest transfer boundary crossed (stream byte) and when its bytes were received.
+        self._boundary: tuple[int, float] | None = None
+        #: When the socket was seen empty after the last command, and the stream position then.
+        self._quiet: tuple[float, int] | None = None
         self._scratch = bytearray(_SCRATCH)
         #: Number of successful reconnections.
         self.reconnects = 0
-        #: Bytes drained from the socket (old-tuning data) over all changes.
-        self.drained_bytes = 0
+        #: Number of retunes (and other changes) whose old samples were discarded.
+        self.changes = 0
+        #: Changes for which the socket never went quiet (the server outran this client) and the
+        #: boundary rule fell back to the position reached (see :meth:`_discard_until_clean`).
+        self.unsafe_changes = 0
 
     @classmethod
     def from_url(cls, url: str, **kw: Any) -> RtlTcpSource:
-        """``rtltcp://HOST:PORT?reconnect=1&timeout_s=2`` (keyword arguments win over the query)."""
+        """``rtltcp://HOST:PORT?reconnect=1&latency_margin_s=0.05`` (keyword arguments win)."""
         options = {**cls.parse_query(url), **kw}
         return cls(url.split("?", 1)[0], **options)
+
+    @property
+    def stream_sample_position(self) -> int:
+        """Samples received (delivered or discarded) on the current connection since its header."""
+        return self._stream_bytes // 2
+
+    @property
+    def backlog_bytes(self) -> int:
+        """Stream lost per retune beyond ``settle_s``, on average, for plan estimates (bytes).
+
+        A retune right after a read drops the transfer being filled and delivers the next one once
+        it is complete: ``settle_s + backlog_bytes / 2 / rate`` is two transfer times.
+        """
+        settle_bytes = 2 * math.ceil(self.settle_s * self._rate_hz)
+        return max(0, 2 * self.transfer_bytes - settle_bytes) + self.extra_discard_bytes
 
     def _info_extra(self) -> dict[str, Any]:
         return {
             "host": self.host,
             "port": self.port,
             "gain_count": self._gain_count,
-            "backlog_bytes": self.backlog_bytes,
+            "transfer_bytes": self.transfer_bytes,
+            "latency_margin_s": self.latency_margin_s,
             "reconnects": self.reconnects,
         }
 
@@ -336,6 +402,9 @@ class RtlTcpSource(Source):
                 len(self._tuner.gains_tenth_db),
             )
         self._last_rx = time.monotonic()
+        self._stream_bytes = 0
+        self._boundary = None
+        self._quiet = None
         return sock
 
     def _send_settings(self) -> None:
@@ -373,75 +442,151 @@ class RtlTcpSource(Source):
             sock.sendall(command_bytes(cmd, param))
         except OSError as err:
             raise _LostError(f"connection lost while sending a command: {err.strerror or err}") from err
+        # Taken after sending: the command left at or before this time (the safe side for the rule).
+        self._t_cmd = time.monotonic()
+        self._quiet = None
 
     # -- stream reading -------------------------------------------------------------------
-    def _recv_exact(self, view: memoryview) -> None:
-        """Fill ``view`` from the socket (any piece sizes, odd ones included)."""
+    def _recv_some(self, view: memoryview) -> int:
+        """One ``recv_into`` (blocking up to ``timeout_s``); counts the stream position."""
         sock = self._sock
         assert sock is not None
+        try:
+            k = sock.recv_into(view, len(view))
+        except TimeoutError:
+            raise _LostError(f"no samples for {self.timeout_s:.1f} s (server stalled?)") from None
+        except OSError as err:
+            raise _LostError(f"connection lost: {err.strerror or err}") from err
+        if k == 0:
+            raise _LostError("server closed the connection (rtl_tcp stopped, or it was killed?)")
+        before = self._stream_bytes
+        self._stream_bytes += k
+        self._last_rx = time.monotonic()
+        if self._stream_bytes // self.transfer_bytes > before // self.transfer_bytes:
+            # The transfer ending at this boundary was complete (captured) by now at the latest.
+            self._boundary = (self._stream_bytes // self.transfer_bytes * self.transfer_bytes, self._last_rx)
+        return k
+
+    def _recv_exact(
+        self, view: memoryview, send_at: tuple[Callable[[], float], Callable[[], None]] | None = None
+    ) -> None:
+        """Fill ``view`` from the socket (any piece sizes, odd ones included).
+
+        ``send_at = (due, action)`` calls ``action`` (sending a command) once, as soon as the clock
+        passes ``due()`` (asked again after every piece) or at the end; after it, the first moment
+        the socket is seen empty once the command's settle time and margin are over is recorded for
+        :meth:`_discard_until_clean` (step 1 of the rule, observed while reading).
+        """
         got = 0
         total = len(view)
+        watch = send_at is not None
         while got < total:
             try:
-                k = sock.recv_into(view[got:], total - got)
-            except TimeoutError:
-                raise _LostError(f"no samples for {self.timeout_s:.1f} s (server stalled?)", got) from None
-            except OSError as err:
-                raise _LostError(f"connection lost: {err.strerror or err}", got) from err
-            if k == 0:
-                raise _LostError("server closed the connection (rtl_tcp stopped, or it was killed?)", got)
-            got += k
-            self._last_rx = time.monotonic()
+                now = time.monotonic()
+                if send_at is not None:
+                    due = send_at[0]()
+                    if now >= due:
+                        send_at[1]()
+                        send_at = None
+                        continue
+                    if not self._wait_readable(min(due - now, self.timeout_s)):
+                        self._check_stall()
+                        continue
+                elif watch and self._quiet is None:
+                    ready_at = self._t_cmd + self.settle_s + self.latency_margin_s
+                    if now < ready_at:
+                        if not self._wait_readable(min(ready_at - now, self.timeout_s)):
+                            self._check_stall()
+                            continue
+                    elif not self._wait_readable(0.0):
+                        self._quiet = (now, self._stream_bytes)
+                got += self._recv_some(view[got:])
+            except _LostError as lost:
+                raise _LostError(str(lost), got) from None
+        if send_at is not None:
+            send_at[1]()
 
-    def _discard(self, nbytes: int) -> None:
+    def _check_stall(self) -> None:
+        if time.monotonic() - self._last_rx > self.timeout_s:
+            raise _LostError(f"no samples for {self.timeout_s:.1f} s (server stalled?)")
+
+    def _wait_readable(self, wait_s: float) -> bool:
+        """Wait up to ``wait_s`` for data; True if readable."""
+        sock = self._sock
+        assert sock is not None
+        try:
+            readable, _, _ = select.select([sock], [], [], max(0.0, wait_s))
+        except (OSError, ValueError) as err:
+            raise _LostError(f"connection lost: {err}") from err
+        return bool(readable)
+
+    def _discard_bytes(self, nbytes: int) -> None:
+        """Read and drop ``nbytes``; every whole sample passed advances the positions."""
         view = memoryview(self._scratch)
         left = nbytes
         while left > 0:
-            k = min(left, len(view))
-            self._recv_exact(view[:k])
+            before = self._stream_bytes
+            try:
+                k = self._recv_some(view[: min(left, len(view))])
+            finally:
+                self._count_discarded(before)
             left -= k
 
-    def _drain(self) -> int:
-        """Read and drop what is already queued (stop at the live edge); returns bytes dropped."""
-        sock = self._sock
-        assert sock is not None
-        limit = max(8 << 20, int(4 * self._rate_hz))  # bound: a server faster than us never blocks
-        dropped = 0
-        view = memoryview(self._scratch)
-        while dropped < limit:
-            try:
-                readable, _, _ = select.select([sock], [], [], 0)
-            except (OSError, ValueError) as err:
-                raise _LostError(f"connection lost: {err}") from err
-            if not readable:
-                break
-            try:
-                k = sock.recv_into(view, len(view))
-            except OSError as err:
-                raise _LostError(f"connection lost: {err.strerror or err}") from err
-            if k == 0:
-                raise _LostError("server closed the connection (rtl_tcp stopped, or it was killed?)")
-            dropped += k
-        if dropped % 2:
-            self._recv_exact(view[:1])  # keep whole samples: finish the half sample
-            dropped += 1
-        return dropped
-
-    def _discard_backlog(self, rate_change: bool = False) -> None:
-        """Throw away the old-setting backlog after a command (drain, server buffer, settle)."""
-        if self.drain and self.command_latency_s:
-            time.sleep(self.command_latency_s)
-        drained = self._drain() if self.drain else 0
-        self.drained_bytes += drained
-        settle = self.settle_s + (self.rate_settle_s if rate_change else 0.0)
-        extra = self.backlog_bytes + 2 * math.ceil(settle * self._rate_hz)
-        self._discard(extra)
-        n = (drained + extra) // 2
+    def _count_discarded(self, before: int) -> None:
+        n = self._stream_bytes // 2 - before // 2
         self._position += n
         self._discarded += n
 
+    def _discard_until_clean(self, settle_s: float) -> None:
+        """Drop everything up to the first transfer boundary proven clean (module notes, steps 1-2)."""
+        sock = self._sock
+        assert sock is not None
+        ready_at = self._t_cmd + settle_s + self.latency_margin_s
+        # A server that outruns this client never leaves the socket empty: give up after this much.
+        limit = max(8 << 20, int(8 * self._rate_hz))
+        dropped = 0
+        view = memoryview(self._scratch)
+        quiet = self._quiet
+        while quiet is None or quiet[0] < ready_at:
+            now = time.monotonic()
+            wait = max(0.0, ready_at - now)
+            try:
+                readable, _, _ = select.select([sock], [], [], min(wait, self.timeout_s))
+            except (OSError, ValueError) as err:
+                raise _LostError(f"connection lost: {err}") from err
+            if not readable:
+                if now >= ready_at:
+                    quiet = (now, self._stream_bytes)  # every byte not yet read arrives after `now`
+                    break
+                self._check_stall()
+                continue
+            before = self._stream_bytes
+            try:
+                dropped += self._recv_some(view)
+            finally:
+                self._count_discarded(before)
+            if dropped >= limit and now >= ready_at:
+                self.unsafe_changes += 1
+                log.warning(
+                    "%s: the stream never paused after a retune (server faster than this client?): "
+                    "old samples may be delivered",
+                    self.url,
+                )
+                quiet = (now, self._stream_bytes)
+                break
+        self._quiet = None
+        q = quiet[1]
+        tb = self.transfer_bytes
+        boundary = max((q // tb + 1) * tb, -(-self._stream_bytes // tb) * tb)
+        self._discard_bytes(boundary - self._stream_bytes + self.extra_discard_bytes)
+        self.changes += 1
+
+    def _discard_backlog(self, rate_change: bool = False) -> None:
+        """Throw away what precedes the settled new setting (see the module notes)."""
+        self._discard_until_clean(self.settle_s + (self.rate_settle_s if rate_change else 0.0))
+
     def _after_change(self, rate_change: bool = False) -> None:
-        """Discard the backlog; a connection loss on the way reconnects or raises."""
+        """Discard the old-setting samples; a connection loss on the way reconnects or raises."""
         try:
             self._discard_backlog(rate_change)
         except _LostError as lost:
@@ -533,16 +678,25 @@ class RtlTcpSource(Source):
         self._after_change()
 
     def _read(self, num_samples: int) -> SourceBlock:
+        return self._read_block(num_samples, None)
+
+    def _read_block(self, num_samples: int, then: tuple[int, int] | None) -> SourceBlock:
+        """Read ``num_samples``; send command ``then`` as soon as their capture is over."""
         from rfscan.iq import to_complex64
 
         raw = np.empty(2 * num_samples, dtype=np.uint8)
         view = memoryview(raw.data).cast("B")
         while True:
             start = self._position
+            send_at = None
+            if then is not None:
+                end = self._stream_bytes + 2 * num_samples
+                send_at = (functools.partial(self._captured_by, end), functools.partial(self._command, *then))
             try:
-                self._recv_exact(view)
+                self._recv_exact(view, send_at)
             except _LostError as lost:
-                # The samples before the outage cannot join the ones after it: drop them.
+                # The samples before the outage cannot join the ones after it: drop them.  The
+                # reconnection re-sends the current settings, so ``then`` is sent again.
                 self._short += 1
                 partial = lost.got // 2
                 self._dropped += partial
@@ -554,3 +708,42 @@ class RtlTcpSource(Source):
         self._position = start + num_samples
         t_first = t_end - num_samples / self._rate_hz
         return self._block(to_complex64(raw, "cu8"), start, t_first)
+
+    def _captured_by(self, end: int) -> float:
+        """A time by which stream bytes up to ``end`` have surely been captured (inf: unknown yet).
+
+        The transfer ending at the latest boundary crossed was complete when its bytes arrived, so
+        the next transfer began filling before then and fills at the sample rate (allowing for a
+        clock 1000 ppm slow; a 1 ms guard covers the clocks' resolution).  Only within that
+        transfer: samples lost between transfers (USB overflow, rtl_tcp dropping list entries) would
+        delay the following ones, so a later ``end`` waits for the next boundary.
+        """
+        if self._boundary is None:
+            return math.inf
+        boundary, t_rx = self._boundary
+        if end - boundary > self.transfer_bytes:
+            return math.inf
+        return t_rx + (end - boundary) / 2 / (self._rate_hz * (1 - 1e-3)) + 0.001
+
+    # -- pipelined sweeping -----------------------------------------------------------------
+    def read_and_tune(self, num_samples: int, next_center_hz: float) -> SourceBlock:
+        """Read ``num_samples`` at the current tuning, retuning to ``next_center_hz`` meanwhile.
+
+        The frequency command leaves as soon as the last of these samples has surely been captured
+        (see :meth:`_captured_by`), before the transfer holding them has arrived, so the next dwell
+        can start one transfer later instead of two: ``tune(f1); read(n); tune(f2); read(n)`` becomes
+        ``tune(f1); read_and_tune(n, f2); read(n)``.  Same guarantees as :meth:`tune` (see the
+        module notes); afterwards :attr:`center_hz` is ``next_center_hz``.
+
+        Raises
+        ------
+        SourceError
+            Not open, nothing tuned, a bad count or frequency, or the server failed.
+        """
+        f = self.check_frequency(next_center_hz)
+        n = self._readable_count(num_samples)
+        block = self._read_block(n, (CMD_FREQ, round(f)))
+        self._tune_position = self._position
+        self._center_hz = f
+        self._after_change()
+        return block

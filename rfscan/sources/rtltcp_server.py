@@ -5,16 +5,21 @@ Protocol (osmocom src/rtl_tcp.c): on connect the server sends the 12-byte ``dong
 5-byte commands ``struct.pack(">BI", cmd, param)`` which the server applies.  One client at a time,
 like rtl_tcp (the next client is served when the previous one disconnects).
 
-Realism that matters to clients:
+Realism that matters to clients (osmocom src/rtl_tcp.c with librtlsdr's default buffers):
 
-* Samples leave in chunks of ``chunk_samples`` (default 131072 = one librtlsdr USB transfer of
-  262144 bytes, DEFAULT_BUF_LENGTH), paced at the sample rate times ``speed`` (None: as fast as
-  the client reads), each chunk sent once its last sample would have been captured.
-* There is no marker in the stream for when a command took effect.  A command received while the
-  chunk at stream position ``[r, r + n)`` is being captured takes effect at the capture position
-  at that moment, plus ``backlog_s`` (samples the real server already holds in its buffer list),
-  plus ``pll_settle_s`` (the tuner keeps delivering the old tuning until its PLL locks).  Add what
-  sits in the socket buffers and a client sees old-frequency samples well after its command.
+* **Whole transfers.**  The dongle fills transfers of ``chunk_samples`` samples (default 131072
+  = 262144 bytes, DEFAULT_BUF_LENGTH of src/librtlsdr.c) back to back; each is sent whole once its
+  last sample has been captured (paced at the sample rate times ``speed``; ``speed=None`` renders
+  as fast as the client reads), after ``backlog_s`` in the server's buffer list and ``latency_s``
+  on the network.  With ``odd_chunks`` a transfer goes out in odd-sized pieces with short pauses
+  between them, as TCP over a busy link delivers it.
+* **Commands act at the capture position.**  A command is applied ``latency_s`` after it arrives
+  (the network's one-way trip); it takes effect at the sample being captured at that moment (paced;
+  unpaced: the first sample not yet claimed for a transfer), and for ``pll_settle_s`` after that the
+  output still holds the old tuning (the PLL has not locked).  Nothing in the stream marks it.
+* **Ground truth.**  :attr:`RtlTcpSimServer.truth` logs, per connection, which tuning every stream
+  sample belongs to and whether the tuner had settled (:class:`TruthSpan`); tests check every
+  delivered sample against it.
 
 Fault injection for tests: ``stall_after_s`` (stop sending, keep the connection open),
 ``close_after_s`` (drop the connection), ``garbage_header`` (not ``RTL0``), ``odd_chunks``
@@ -23,6 +28,7 @@ Fault injection for tests: ``stall_after_s`` (stop sending, keep the connection 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import ipaddress
@@ -37,6 +43,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from rfscan.errors import SourceError
 from rfscan.sources.base import TunerSpec, tuner_by_name
 from rfscan.sources.sim import SceneStream, TunerSettings, load_scene_for
@@ -47,15 +56,23 @@ __all__ = [
     "DEFAULT_SERVER_BACKLOG_S",
     "RtlTcpSimServer",
     "ServerState",
+    "TruthSpan",
 ]
 
 log = logging.getLogger(__name__)
 
 #: One librtlsdr async transfer: 16 * 32 * 512 bytes = 131072 samples (src/librtlsdr.c).
 DEFAULT_CHUNK_SAMPLES = 131072
-#: Samples already in the server's buffer list when a command arrives (a few ms; the real
-#: rtl_tcp's list is near-empty while the client keeps up).
+#: Time a completed transfer waits in the server's buffer list before it is sent (a few ms: USB
+#: completion and the real rtl_tcp's list, near-empty while the client keeps up).
 DEFAULT_SERVER_BACKLOG_S = 0.005
+#: Odd piece sizes (bytes) a transfer is cut into with ``odd_chunks``, cycled.
+ODD_PIECES = (4095, 1, 30001, 777, 65535, 12345, 3)
+#: Pause between odd pieces: the link goes quiet in the middle of a transfer.
+ODD_PAUSE_S = 0.0005
+#: Paced rendering granularity: a transfer is rendered in pieces as its samples are captured, so it
+#: is ready to send when its last sample is.
+_RENDER_STEP = 16384
 #: rtl_tcp's default sample rate (src/rtl_tcp.c DEFAULT_SAMPLE_RATE_HZ).
 RTL_TCP_DEFAULT_RATE_HZ = 2_048_000.0
 
@@ -95,6 +112,19 @@ class ServerState:
     if_gains: dict[int, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TruthSpan:
+    """From stream sample ``start`` on (to the next span), the samples belong to ``settings``.
+
+    ``settled`` is False while the PLL locks after the change (the samples still hold the previous
+    tuning); positions count samples since the connection's header.
+    """
+
+    start: int
+    settings: TunerSettings
+    settled: bool
+
+
 def _rate_ok(rate: int) -> bool:
     return 225_000 < rate <= 300_000 or 900_000 < rate <= 3_200_000
 
@@ -129,8 +159,13 @@ class RtlTcpSimServer:
         Pacing: 1.0 real time, 4.0 four times faster, None as fast as the client reads.
     chunk_samples : int
         Samples per send (one simulated USB transfer).
-    backlog_s, pll_settle_s : float
-        Delay, in stream time, between a command's arrival and its effect (see module notes).
+    backlog_s : float
+        Time a completed transfer waits in the server before it is sent (see module notes).
+    pll_settle_s : float
+        Time after a change during which the output still holds the old tuning.
+    latency_s : float
+        One-way network latency, both ways: commands act this long after they arrive and
+        transfers leave this much later.
     stall_after_s, close_after_s : float or None
         Faults: stop sending / drop the connection this many seconds after a client connects.
     garbage_header : bool
@@ -153,6 +188,7 @@ class RtlTcpSimServer:
         chunk_samples: int = DEFAULT_CHUNK_SAMPLES,
         backlog_s: float = DEFAULT_SERVER_BACKLOG_S,
         pll_settle_s: float = 0.005,
+        latency_s: float = 0.0,
         stall_after_s: float | None = None,
         close_after_s: float | None = None,
         garbage_header: bool = False,
@@ -172,8 +208,16 @@ class RtlTcpSimServer:
         if chunk_samples < 1:
             raise SourceError("rtltcp-sim: chunk_samples must be >= 1")
         self.chunk_samples = int(chunk_samples)
+        for name, value in (
+            ("backlog_s", backlog_s),
+            ("pll_settle_s", pll_settle_s),
+            ("latency_s", latency_s),
+        ):
+            if not (math.isfinite(value) and 0.0 <= value <= 10.0):
+                raise SourceError(f"rtltcp-sim: {name} must be 0..10 s, got {value!r}")
         self.backlog_s = float(backlog_s)
         self.pll_settle_s = float(pll_settle_s)
+        self.latency_s = float(latency_s)
         self.stall_after_s = stall_after_s
         self.close_after_s = close_after_s
         self.garbage_header = garbage_header
@@ -187,6 +231,12 @@ class RtlTcpSimServer:
         self.connection_commands: list[list[tuple[int, int]]] = []
         #: Bytes of samples sent per connection.
         self.bytes_sent: list[int] = []
+        #: Ground truth per connection: which tuning each stream sample belongs to (see
+        #: :meth:`spans_between`).
+        self.truth: list[list[TruthSpan]] = []
+        #: Per connection, for every command that changed the tuning: (stream position where it
+        #: took effect, position from which the new tuning is settled).
+        self.effects: list[list[tuple[int, int]]] = []
         self.connections = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -275,6 +325,23 @@ class RtlTcpSimServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"rtltcp://{host}:{self.port}"
 
+    def spans_between(self, start: int, end: int, connection: int = -1) -> list[TruthSpan]:
+        """Truth spans covering stream samples ``start .. end - 1`` of a connection (-1: the last).
+
+        Returns
+        -------
+        list of TruthSpan
+            Every span that overlaps the range, in order (the first may begin before ``start``).
+        """
+        with self._lock:
+            spans = list(self.truth[connection])
+        out = [
+            sp
+            for k, sp in enumerate(spans)
+            if sp.start < end and (k + 1 == len(spans) or spans[k + 1].start > start)
+        ]
+        return out
+
     # -- serving --------------------------------------------------------------------------
     def _serve(self) -> None:
         listener = self._listener
@@ -320,14 +387,17 @@ class RtlTcpSimServer:
             header = b"HTTP/1.1 400"
         else:
             header = b"RTL0" + struct.pack(">II", self.tuner.type_code, len(self.tuner.gains_tenth_db))
-        if not self._send(conn, header):
+        if not self._send(conn, header, odd=False):
             return
         now = time.monotonic()
         with self._lock:
             t0 = self._scene_t + (now - self._scene_wall) * (self.speed or 1.0)
-            self._stream = SceneStream(self.scene, self._settings(self.state), seed=self.seed, t0_s=t0)
+            settings = self._settings(self.state)
+            self._stream = SceneStream(self.scene, settings, seed=self.seed, t0_s=t0)
             self._render_pos = 0
             self._pace = (now, 0, float(self.state.rate_hz))
+            self.truth.append([TruthSpan(0, settings, True)])
+            self.effects.append([])
         reader = threading.Thread(
             target=self._read_commands, args=(conn,), name="rtltcp-sim-cmd", daemon=True
         )
@@ -343,44 +413,66 @@ class RtlTcpSimServer:
                     self._scene_t = self._stream.time_at(self._render_pos)
                     self._scene_wall = time.monotonic()
 
+    def _fault(self, conn: _Connection, t_conn: float) -> bool:
+        """Apply the close/stall faults when due; True when the connection must end."""
+        elapsed = time.monotonic() - t_conn
+        if conn.faulty and self.close_after_s is not None and elapsed >= self.close_after_s:
+            log.info("rtltcp-sim: fault: closing connection %d", conn.number)
+            return True
+        if conn.faulty and self.stall_after_s is not None and elapsed >= self.stall_after_s:
+            log.info("rtltcp-sim: fault: stalling connection %d", conn.number)
+            while not (self._stop.is_set() or conn.gone.wait(0.05)):
+                pass
+            return True
+        return False
+
+    def _claim(self, stream: SceneStream, end: int) -> NDArray[np.uint8]:
+        """Render stream samples up to ``end``: commands arriving from now on act after them."""
+        with self._lock:
+            pos = self._render_pos
+            self._render_pos = end
+            stream.prune(pos)
+        return stream.render_cu8(pos, end - pos)
+
     def _stream_samples(self, conn: _Connection, t_conn: float) -> None:
         stream = self._stream
         assert stream is not None
+        n = self.chunk_samples
+        delay_s = self.backlog_s + self.latency_s
+        outbox: collections.deque[tuple[float, bytes]] = collections.deque()  # (send time, transfer)
+        parts: list[NDArray[np.uint8]] = []
+        transfer_end = n
         while not (self._stop.is_set() or conn.gone.is_set()):
-            elapsed = time.monotonic() - t_conn
-            if conn.faulty and self.close_after_s is not None and elapsed >= self.close_after_s:
-                log.info("rtltcp-sim: fault: closing connection %d", conn.number)
+            if self._fault(conn, t_conn):
                 return
-            if conn.faulty and self.stall_after_s is not None and elapsed >= self.stall_after_s:
-                log.info("rtltcp-sim: fault: stalling connection %d", conn.number)
-                while not (self._stop.is_set() or conn.gone.wait(0.05)):
-                    pass
-                return
+            if self.speed is None:
+                data = self._claim(stream, transfer_end).tobytes()
+                transfer_end += n
+                if not self._send(conn, data, odd=self.odd_chunks):
+                    return
+                self.bytes_sent[-1] += len(data)
+                continue
             with self._lock:
                 pos = self._render_pos
-                change = stream.next_change_after(pos)
-                n = self.chunk_samples if change is None else min(self.chunk_samples, change - pos)
                 pace_t, pace_pos, pace_rate = self._pace
-            if self.speed is not None:
-                due = pace_t + (pos + n - pace_pos) / (pace_rate * self.speed)
-                if not self._wait_until(conn, due, t_conn):
+            step_end = min(transfer_end, pos + _RENDER_STEP)
+            due = pace_t + (step_end - pace_pos) / (pace_rate * self.speed)
+            if outbox and outbox[0][0] <= due:
+                send_at, data = outbox[0]
+                if not self._wait_until(conn, send_at, t_conn):
                     continue
-            with self._lock:
-                # Commands that arrived while waiting may have scheduled a change inside this chunk.
-                change = stream.next_change_after(pos)
-                if change is not None and change < pos + n:
-                    n = change - pos
-                # Claim the chunk: commands arriving from now on act after it (the USB transfer
-                # being filled), and rendering runs outside the lock so commands are never delayed.
-                self._render_pos = pos + n
-                stream.prune(pos)
-                new_rate = stream.settings_at(pos + n).sample_rate_hz
-                if new_rate != pace_rate:
-                    self._pace = (time.monotonic(), pos + n, new_rate)
-            data = stream.render_cu8(pos, n).tobytes()
-            if not self._send(conn, data):
-                return
-            self.bytes_sent[-1] += len(data)
+                outbox.popleft()
+                if not self._send(conn, data, odd=self.odd_chunks):
+                    return
+                self.bytes_sent[-1] += len(data)
+                continue
+            if not self._wait_until(conn, due, t_conn):
+                continue
+            parts.append(self._claim(stream, step_end))
+            if step_end == transfer_end:
+                outbox.append((due + delay_s, np.concatenate(parts).tobytes()))
+                parts = []
+                transfer_end += n
 
     def _wait_until(self, conn: _Connection, due: float, t_conn: float) -> bool:
         """Sleep until ``due`` (False if interrupted by a fault deadline, stop or disconnect)."""
@@ -398,14 +490,15 @@ class RtlTcpSimServer:
                 return False
             conn.gone.wait(min(wake - now, 0.05))
 
-    def _send(self, conn: _Connection, data: bytes) -> bool:
-        """Send all of ``data`` (in odd pieces if asked); False once the client is gone."""
+    def _send(self, conn: _Connection, data: bytes, *, odd: bool) -> bool:
+        """Send all of ``data`` (in odd pieces with pauses if asked); False once the client is gone."""
         view = memoryview(data)
-        piece = 4095 if self.odd_chunks else len(data)
         off = 0
+        k = 0
         while off < len(view):
             if self._stop.is_set() or conn.gone.is_set():
                 return False
+            piece = ODD_PIECES[k % len(ODD_PIECES)] if odd else len(view) - off
             try:
                 _, writable, _ = select.select([], [conn.sock], [], 0.05)
                 if not writable:
@@ -414,14 +507,22 @@ class RtlTcpSimServer:
             except (OSError, ValueError):
                 conn.gone.set()
                 return False
+            if odd:
+                k += 1
+                time.sleep(ODD_PAUSE_S)
         return True
 
     def _read_commands(self, conn: _Connection) -> None:
         sock = conn.sock
         buf = b""
+        pending: collections.deque[tuple[float, int, int]] = collections.deque()  # (apply at, cmd, param)
         while not (self._stop.is_set() or conn.gone.is_set()):
+            while pending and pending[0][0] <= time.monotonic():
+                _, cmd, param = pending.popleft()
+                self._apply(conn, cmd, param)
+            wait = 0.05 if not pending else min(0.05, max(0.0, pending[0][0] - time.monotonic()))
             try:
-                readable, _, _ = select.select([sock], [], [], 0.05)
+                readable, _, _ = select.select([sock], [], [], wait)
                 if not readable:
                     continue
                 data = sock.recv(4096)
@@ -429,15 +530,19 @@ class RtlTcpSimServer:
                 break
             if not data:
                 break
+            t_rx = time.monotonic()
             buf += data
             while len(buf) >= 5:
                 cmd, param = struct.unpack(">BI", buf[:5])
                 buf = buf[5:]
-                self._apply(conn, cmd, param)
+                if self.latency_s > 0 or pending:
+                    pending.append((t_rx + self.latency_s, cmd, param))
+                else:
+                    self._apply(conn, cmd, param)
         conn.gone.set()
 
     def _apply(self, conn: _Connection, cmd: int, param: int) -> None:
-        """Apply one command; the stream switches after the capture position + backlog + PLL."""
+        """Apply one command: it acts at the capture position; the PLL settles ``pll_settle_s`` later."""
         with self._lock:
             conn.commands.append((cmd, param))
             self.commands.append((cmd, param))
@@ -488,13 +593,22 @@ class RtlTcpSimServer:
             if settings == stream.last_settings:
                 return
             rate = stream.last_settings.sample_rate_hz
-            pos = self._render_pos
+            pos = self._render_pos  # the first sample not yet claimed for a transfer
+            pace_t, pace_pos, pace_rate = self._pace
             if self.speed is not None:
-                pace_t, pace_pos, pace_rate = self._pace
-                captured = pace_pos + (time.monotonic() - pace_t) * pace_rate * self.speed
-                pos = int(min(max(captured, pos), pos + self.chunk_samples))
-            delay = math.ceil((self.backlog_s + self.pll_settle_s) * rate)
-            stream.schedule(pos + delay, settings)
+                now = time.monotonic()
+                pos = max(pos, int(pace_pos + (now - pace_t) * pace_rate * self.speed))
+            settled_from = stream.schedule(pos + math.ceil(self.pll_settle_s * rate), settings)
+            start = min(pos, settled_from)
+            truth = self.truth[-1]
+            while truth and truth[-1].start >= start:
+                truth.pop()
+            truth.append(TruthSpan(start, settings, False))
+            truth.append(TruthSpan(settled_from, settings, True))
+            self.effects[-1].append((start, settled_from))
+            if settings.sample_rate_hz != pace_rate and self.speed is not None:
+                t_switch = pace_t + (settled_from - pace_pos) / (pace_rate * self.speed)
+                self._pace = (t_switch, settled_from, settings.sample_rate_hz)
 
 
 def _hard_close(sock: socket.socket) -> None:

@@ -35,7 +35,7 @@ from rfscan.survey.events import EventLog, LiveView, clean_text, utc_from_epoch,
 from rfscan.survey.plan import TARGET_REVISIT_S, Hop, HopPlan
 from rfscan.units import format_hz
 
-__all__ = ["BurstRecord", "HopState", "SurveyEngine", "source_overhead_s"]
+__all__ = ["BurstRecord", "HopState", "SurveyEngine", "source_hop_quantum_s", "source_overhead_s"]
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +43,38 @@ log = logging.getLogger(__name__)
 MAX_JSON_BURSTS = 20000
 
 
+#: Slack (s) kept between the end of an rtl_tcp dwell's retune window and the end of its transfer:
+#: the 1 ms guard of ``read_and_tune`` plus 5 ms for the transfer's arrival jitter.
+RTLTCP_SLACK_S = 0.006
+
+
+def _pipelined(src: Any) -> bool:
+    return bool(getattr(src, "transfer_bytes", None)) and hasattr(src, "read_and_tune")
+
+
 def source_overhead_s(src: Any) -> float:
-    """Time a source loses per retune: its settle time plus, for rtl_tcp, the discarded backlog
-    and the command latency (the drain is not predictable and not included)."""
+    """Time a source loses per retune, for the plan's dwell choice and revisit estimate.
+
+    A local or simulated dongle loses its settle time.  An rtl_tcp source delivers whole USB
+    transfers and the sweep reads each dwell with ``read_and_tune`` (the next frequency leaves as
+    soon as the dwell's last sample is captured): the next dwell starts at the first transfer
+    boundary after the settle time and the latency margin, so a hop takes whole transfers
+    (:func:`source_hop_quantum_s`) and loses ``settle_s + latency_margin_s`` plus a slack of each.
+    Without ``read_and_tune`` a hop costs ``settle_s`` plus the discarded ``backlog_bytes``.
+    """
     settle = float(getattr(src, "settle_s", 0.0))
     rate = float(getattr(src, "sample_rate_hz", 2.4e6))
+    if _pipelined(src):
+        return settle + float(getattr(src, "latency_margin_s", 0.0)) + RTLTCP_SLACK_S
     backlog = float(getattr(src, "backlog_bytes", 0)) / 2.0 / rate
-    latency = float(getattr(src, "command_latency_s", 0.0))
-    return settle + backlog + latency
+    return settle + backlog
+
+
+def source_hop_quantum_s(src: Any) -> float:
+    """Unit a hop's time is rounded up to: one rtl_tcp transfer (0 for other sources)."""
+    if _pipelined(src):
+        return float(src.transfer_bytes) / 2.0 / float(src.sample_rate_hz)
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -238,7 +262,7 @@ class SurveyEngine:
             while not self.stop.is_set():
                 if self.passes is not None and p >= self.passes:
                     break
-                for hop in hops:
+                for i, hop in enumerate(hops):
                     if self.stop.is_set():
                         break
                     if (
@@ -249,10 +273,17 @@ class SurveyEngine:
                         return
                     t0 = time.perf_counter()
                     if tuned != hop.center_hz:
-                        self._current[k] = hop.center_hz
                         src.tune(hop.center_hz)
                         tuned = hop.center_hz
-                    block = src.read(n)
+                    self._current[k] = hop.center_hz
+                    # rtl_tcp: send the next frequency while this dwell's transfer is still being
+                    # filled (one transfer per hop instead of two; see RtlTcpSource.read_and_tune).
+                    nxt = self._next_center(hops, i, p)
+                    if nxt is not None and nxt != tuned and hasattr(src, "read_and_tune"):
+                        block = src.read_and_tune(n, nxt)
+                        tuned = nxt
+                    else:
+                        block = src.read(n)
                     self._check_reconnects(k)
                     item = _Dwell(k, hop, p, block, time.perf_counter() - t0)
                     while not self.stop.is_set():
@@ -282,6 +313,14 @@ class SurveyEngine:
                 except queue.Full:
                     with contextlib.suppress(queue.Empty):  # the analysis thread is gone: make room
                         self._queue.get_nowait()
+
+    def _next_center(self, hops: Sequence[Hop], i: int, p: int) -> float | None:
+        """Centre of the hop read after ``hops[i]`` in pass ``p`` (None: none is planned)."""
+        if i + 1 < len(hops):
+            return hops[i + 1].center_hz
+        if self.passes is None or p + 1 < self.passes:
+            return hops[0].center_hz
+        return None
 
     def _check_reconnects(self, k: int) -> None:
         src = self.sources[k]

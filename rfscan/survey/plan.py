@@ -171,6 +171,8 @@ class HopPlan:
         Time lost per retune (settling and discarded backlog), as estimated for the source.
     dwell_s : float
         Samples kept per hop, in seconds.
+    hop_quantum_s : float
+        A hop takes a whole number of these (one rtl_tcp transfer); 0: no rounding.
     spans : tuple of RequestedSpan
         What was asked for (reachable parts).
     unreachable : tuple of Unreachable
@@ -187,6 +189,7 @@ class HopPlan:
     spans: tuple[RequestedSpan, ...]
     unreachable: tuple[Unreachable, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    hop_quantum_s: float = 0.0
 
     @property
     def dwell_samples(self) -> int:
@@ -195,8 +198,10 @@ class HopPlan:
 
     @property
     def hop_s(self) -> float:
-        """Estimated time per hop (settle + dwell)."""
-        return self.settle_s + self.dwell_s
+        """Estimated time per hop (settle + dwell, rounded up to whole ``hop_quantum_s``)."""
+        t = self.settle_s + self.dwell_s
+        q = self.hop_quantum_s
+        return math.ceil(t / q - 1e-9) * q if q > 0 else t
 
     def revisit_s(self, sources: int = 1) -> float:
         """Estimated time between two visits of one hop with ``sources`` dongles sharing the plan."""
@@ -230,6 +235,8 @@ class HopPlan:
             "settle_s": self.settle_s,
             "dwell_s": self.dwell_s,
             "dwell_samples": self.dwell_samples,
+            "hop_quantum_s": self.hop_quantum_s,
+            "estimated_hop_s": self.hop_s,
             "estimated_revisit_s": self.revisit_s(sources),
             "requested": [s.to_dict() for s in self.spans],
             "unreachable": [u.to_dict() for u in self.unreachable],
@@ -395,6 +402,7 @@ def plan_hops(
     min_overlap_hz: float = DEFAULT_MIN_OVERLAP_HZ,
     dc_notch_hz: float | None = None,
     target_revisit_s: float = TARGET_REVISIT_S,
+    hop_quantum_s: float = 0.0,
 ) -> HopPlan:
     """Plan the hops that tile ``spans`` (see module notes).
 
@@ -422,6 +430,9 @@ def plan_hops(
         Detector DC notch half width (None: 5 STFT bins of the default STFT at this rate).
     target_revisit_s : float
         Revisit target for the automatic dwell.
+    hop_quantum_s : float
+        A hop takes a whole number of these (an rtl_tcp transfer: the next dwell starts at a
+        transfer boundary); the automatic dwell then fills what is left of the quantum.  0: none.
 
     Returns
     -------
@@ -510,6 +521,10 @@ def plan_hops(
         if dwell_s is not None
         else choose_dwell_s(len(unique), settle_s, sources=sources, target_revisit_s=target_revisit_s)
     )
+    if dwell_s is None and hop_quantum_s > 0:
+        # The hop takes whole quanta anyway (rtl_tcp transfers): dwell for all of it that is left.
+        k = max(1, math.ceil((settle_s + dwell) / hop_quantum_s - 1e-9))
+        dwell = min(MAX_DWELL_S, max(dwell, k * hop_quantum_s - settle_s))
     plan = HopPlan(
         hops=tuple(unique),
         sample_rate_hz=fs,
@@ -520,6 +535,7 @@ def plan_hops(
         dwell_s=float(dwell),
         spans=tuple(kept),
         unreachable=tuple(unreachable),
+        hop_quantum_s=float(hop_quantum_s),
     )
     notes = []
     rev = plan.revisit_s(sources)

@@ -36,6 +36,8 @@ def source_doc(src: Any) -> dict[str, Any]:
         "rate_hz": src.sample_rate_hz,
         "settle_s": getattr(src, "settle_s", None),
         "backlog_bytes": getattr(src, "backlog_bytes", None),
+        "transfer_bytes": getattr(src, "transfer_bytes", None),
+        "latency_margin_s": getattr(src, "latency_margin_s", None),
     }
 
 

@@ -14,19 +14,7 @@ from typing import Any
 from rfscan.errors import InputError, SourceError
 from rfscan.survey.events import LiveView
 
-#: Old-tuning bytes a sweep discards after each rtl_tcp retune: two librtlsdr USB transfers
-#: (2 x 262144 bytes, src/librtlsdr.c DEFAULT_BUF_LENGTH).  The client drains the socket to its
-#: "live edge" and then discards one transfer, but the drain stops at the first moment no byte is
-#: readable, which can be in the middle of a transfer still arriving (TCP delivers a 256 KiB buffer
-#: in many segments; a busy host or network pauses between them).  The rest of that transfer plus the
-#: transfer holding the retune are then old-frequency samples: with one transfer discarded, a paced
-#: sweep over RtlTcpSimServer showed a hop's dwell holding the previous hop's signal (an LTE PUSCH at
-#: 844.3-845.38 MHz reported at 846.1-847.2 MHz).  Two transfers removed it (tests/rfscan/
-#: test_survey_sweep.py::test_paced_rtl_tcp_sweep_reports_emitters_at_their_true_frequency).
-RTLTCP_SWEEP_BACKLOG_BYTES = 2 * 262144
-
 __all__ = [
-    "RTLTCP_SWEEP_BACKLOG_BYTES",
     "add_source_arguments",
     "default_events_path",
     "open_sources",
@@ -87,11 +75,10 @@ def open_sources(urls: Sequence[str], *, rate_hz: float, gain_db: float | None, 
     try:
         for url in urls:
             kw: dict[str, Any] = {"sample_rate_hz": rate_hz, "gain_db": gain_db, "ppm": ppm}
-            if url.lower().startswith("rtltcp://"):
-                if "reconnect=" not in url:
-                    kw["reconnect"] = True
-                if "backlog_bytes=" not in url:
-                    kw["backlog_bytes"] = RTLTCP_SWEEP_BACKLOG_BYTES
+            # rtl_tcp: reconnect by default.  The client drops old-tuning samples on transfer
+            # boundaries itself (see rfscan.sources.rtltcp): no extra discard is needed here.
+            if url.lower().startswith("rtltcp://") and "reconnect=" not in url:
+                kw["reconnect"] = True
             out.append(open_source(url, **kw))
     except BaseException:
         for s in out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import socket
 import struct
 import subprocess
@@ -26,7 +27,7 @@ from rfscan.sources.rtltcp import (
     CMD_PPM,
     CMD_SAMPLE_RATE,
     CMD_TEST_MODE,
-    DEFAULT_BACKLOG_BYTES,
+    DEFAULT_TRANSFER_BYTES,
     RtlTcpSource,
     command_bytes,
 )
@@ -197,28 +198,38 @@ def test_scene_spur_at_the_right_offset_and_backlog_discarded(scene: Scene) -> N
             assert abs(peak_offset_hz(blk.samples, FS) - (SPUR_B - F2)) <= 2 * FS / n
             # Nothing from the old tuning: its spur would stand ~70 dB above the noise.
             assert tone_db(blk.samples, FS, SPUR_A - F1) < ABSENT_DB
-        # The discarded backlog advanced sample_start: at least the server buffer + settle time.
+        # The discard advanced sample_start and ended on a transfer boundary of the stream.
         skipped = blocks[0].sample_start - end
-        assert skipped >= DEFAULT_BACKLOG_BYTES // 2 + int(0.02 * FS)
+        assert skipped > 0
         assert src.discarded_samples >= skipped
+        assert isinstance(src, RtlTcpSource)
+        assert (src.stream_sample_position - 6 * n) % (DEFAULT_TRANSFER_BYTES // 2) == 0
         assert all(b2.sample_start == b1.sample_start + n for b1, b2 in itertools.pairwise(blocks))
 
 
-def test_without_discarding_the_backlog_old_samples_leak(scene: Scene) -> None:
-    """Control: the server really models a backlog; a client that does not discard sees the old spur."""
-    n = 1 << 15
+def test_without_discarding_old_samples_follow_a_retune(scene: Scene) -> None:
+    """Control: the server really models old samples after a command (raw socket, no discard)."""
     with (
-        RtlTcpSimServer(scene, speed=None) as srv,
-        open_source(srv.url, sample_rate_hz=FS, center_hz=F1) as src,
+        RtlTcpSimServer(scene, speed=1.0, sample_rate_hz=FS) as srv,
+        socket.create_connection(srv.address) as s,
     ):
-        assert isinstance(src, RtlTcpSource)
-        before = src.read(n)
-        assert tone_db(before.samples, FS, SPUR_A - F1) > 30
-        src.backlog_bytes, src.settle_s, src.drain = 0, 0.0, False
-        time.sleep(0.1)  # let the server run ahead into the socket buffers, as a slow reader would
-        src.tune(F2)
-        first = src.read(n)
-        assert tone_db(first.samples, FS, SPUR_A - F1) > 30
+        s.settimeout(5.0)
+        got = 0
+        while got < 12 + 4 * DEFAULT_TRANSFER_BYTES // 2:  # header + half a second at 1.024 MS/s
+            got += len(s.recv(1 << 16))
+        s.sendall(command_bytes(CMD_FREQ, int(F2)))
+        t_sent = time.monotonic()
+        while not srv.effects[0]:
+            assert time.monotonic() - t_sent < 2.0
+            time.sleep(0.001)
+        effect, settled = srv.effects[0][0]
+        # The command acted at the capture position, beyond what the client had received, and the
+        # samples in between (and the PLL's settle time) are still the old tuning.
+        assert effect >= (got - 12) // 2
+        assert settled - effect == math.ceil(0.005 * FS)
+        old = srv.spans_between((got - 12) // 2, effect)
+        assert [sp.settings.center_hz for sp in old] == [F1]
+        assert srv.spans_between(settled, settled + 1)[0].settings.center_hz == F2
 
 
 def test_paced_stream_arrives_at_the_sample_rate(scene: Scene) -> None:
@@ -430,4 +441,4 @@ power_dbfs = -25.0
 
 def test_defaults_match_librtlsdr_transfer() -> None:
     # One USB transfer is 16 * 32 * 512 bytes (librtlsdr DEFAULT_BUF_LENGTH) = 131072 cu8 samples.
-    assert DEFAULT_BACKLOG_BYTES == 262144 == 2 * DEFAULT_CHUNK_SAMPLES
+    assert DEFAULT_TRANSFER_BYTES == 262144 == 2 * DEFAULT_CHUNK_SAMPLES

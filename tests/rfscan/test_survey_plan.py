@@ -112,6 +112,22 @@ def test_slow_retune_is_reported_and_more_dongles_help() -> None:
     assert max(len(s) for s in shares) - min(len(s) for s in shares) <= 1
 
 
+def test_rtl_tcp_hops_take_whole_transfers_and_the_dwell_fills_the_rest() -> None:
+    # Over rtl_tcp the next dwell starts at a transfer boundary (262144 bytes = 54.6 ms at 2.4 MS/s):
+    # a hop costs a whole transfer, so the dwell gets what the settle time and margin leave of it.
+    spans, _ = resolve_spans("uplink-eu", None)
+    transfer_s = 262144 / 2 / FS
+    plan = plan_hops(spans, FS, settle_s=0.036, hop_quantum_s=transfer_s)
+    assert plan.dwell_s == pytest.approx(transfer_s - 0.036)
+    assert plan.hop_s == pytest.approx(transfer_s)
+    assert plan.revisit_s() == pytest.approx(len(plan.hops) * transfer_s)
+    assert plan.to_dict()["hop_quantum_s"] == transfer_s
+    # An explicit dwell is kept; the hop rounds up to two transfers.
+    longer = plan_hops(spans, FS, settle_s=0.036, hop_quantum_s=transfer_s, dwell_s=0.03)
+    assert longer.dwell_s == 0.03
+    assert longer.hop_s == pytest.approx(2 * transfer_s)
+
+
 def test_dwell_choice_bounds() -> None:
     assert choose_dwell_s(10, 0.01) == 0.05
     assert choose_dwell_s(1000, 0.01) == MIN_DWELL_S
