@@ -57,9 +57,10 @@ def occupied(sig: NDArray[np.complexfloating], fs: float = FS, fraction: float =
 def awgn(n: int, power_dbfs: float, rng: np.random.Generator) -> Array:
     """Complex white Gaussian noise of total power ``power_dbfs``."""
     s = np.sqrt(10 ** (power_dbfs / 10) / 2)
-    return (
+    out: Array = (
         rng.standard_normal(n, dtype=np.float32) * s + 1j * rng.standard_normal(n, dtype=np.float32) * s
     ).astype(np.complex64)
+    return out
 
 
 def density(noise_dbfs: float = NOISE_DBFS, fs: float = FS) -> float:
@@ -74,14 +75,16 @@ def _place(x: Array, sig: NDArray[np.complex128], start_s: float, fs: float) -> 
 
 
 def _scale(sig: NDArray[np.complex128], power: float) -> NDArray[np.complex128]:
-    return sig * np.sqrt(power / np.mean(np.abs(sig) ** 2))
+    out: NDArray[np.complex128] = sig * np.sqrt(power / np.mean(np.abs(sig) ** 2))
+    return out
 
 
 def _shift(
     sig: NDArray[np.complex128], offset_hz: float, fs: float, t0_samples: int = 0
 ) -> NDArray[np.complex128]:
     n = np.arange(sig.size) + t0_samples
-    return sig * np.exp(2j * np.pi * offset_hz * n / fs)
+    out: NDArray[np.complex128] = sig * np.exp(2j * np.pi * offset_hz * n / fs)
+    return out
 
 
 def add_band_noise(
@@ -139,7 +142,8 @@ def gmsk(n_bits: int, rng: np.random.Generator, fs: float = FS, bt: float = 0.3)
     g /= g.sum()
     freq = np.convolve(nrz, g, mode="same")
     phase = np.pi / 2 * np.cumsum(freq) / sps
-    return np.exp(1j * phase)
+    out: NDArray[np.complex128] = np.exp(1j * phase)
+    return out
 
 
 @lru_cache(maxsize=4)
