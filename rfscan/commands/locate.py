@@ -11,9 +11,9 @@ import argparse
 import json
 import sys
 import threading
-from typing import TextIO
+from typing import Any, TextIO
 
-from rfscan.survey.session import add_source_arguments, duration_arg
+from rfscan.survey.session import add_source_arguments, add_waterfall_arguments, duration_arg
 from rfscan.units import hz_arg
 
 
@@ -39,6 +39,7 @@ def register(
     p.add_argument("--window", type=float, default=2.0, metavar="S", help="recent-burst window (default 2)")
     p.add_argument("--duration", type=duration_arg, metavar="T", help="stop after T (default: Ctrl-C)")
     p.add_argument("--json", metavar="OUT", help="readings as JSON lines to OUT ('-' for stdout)")
+    add_waterfall_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -57,11 +58,14 @@ def run(args: argparse.Namespace) -> int:
     src = open_sources([args.source], rate_hz=args.rate, gain_db=args.gain, ppm=args.ppm)[0]
     out: TextIO | None = None
     stop = threading.Event()
+    waterfall: Any = None
     try:
         rate = src.sample_rate_hz
         if abs(args.bandwidth) > 0.8 * rate:
             raise InputError(f"--bandwidth must be below {0.8 * rate / 1e3:.0f} kHz at this rate")
-        src.tune(locate_centre(args.freq, rate))
+        centre_hz = locate_centre(args.freq, rate)
+        src.tune(centre_hz)
+        waterfall = _open_waterfall(args, centre_hz, rate, view)
         meter = LevelMeter(args.freq, args.bandwidth, args.window)
         n = max(256, int(args.interval * rate) // 256 * 256)
         if args.json and args.json != "-":
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.json == "-":
             out = sys.stdout
         t_read = 0.0
+        readings = 0
         with stop_on_signals(stop, view):
             while not stop.is_set():
                 if args.duration is not None and t_read >= args.duration:
@@ -78,12 +83,40 @@ def run(args: argparse.Namespace) -> int:
                 analysis = analyze_blocks([blk], rate)
                 end_s = (blk.sample_start + n) / rate
                 reading = meter.update(end_s, blk.t_utc, list(analysis.bursts))
+                if waterfall is not None:
+                    waterfall.add(
+                        blk.center_hz, readings, blk.sample_start / rate, analysis.spectra, analysis.bursts
+                    )
+                    waterfall.tick()
+                readings += 1
                 view.notice(format_reading(reading, bell=view.tty))
                 if out is not None:
                     out.write(json.dumps(to_jsonable(reading.to_dict()), allow_nan=False) + "\n")
                     out.flush()
+        if waterfall is not None:
+            waterfall.finish()
     finally:
         src.close()
         if out is not None and out is not sys.stdout:
             out.close()
+        if waterfall is not None:
+            waterfall.close()
     return 130 if stop.is_set() and (args.duration is None or t_read < args.duration) else 0
+
+
+def _open_waterfall(args: argparse.Namespace, centre_hz: float, rate_hz: float, view: Any) -> Any:
+    """A waterfall over the tuned window (one row per reading), the emitter's channel marked;
+    None without ``--waterfall`` / ``--waterfall-png``."""
+    if not args.waterfall and not args.waterfall_png:
+        return None
+    from rfscan.dsp.stft import StftConfig
+    from rfscan.survey.plan import DEFAULT_USABLE_FRACTION
+    from rfscan.survey.waterfall import BandMark, LiveWaterfall, WaterfallBuffer
+
+    half = DEFAULT_USABLE_FRACTION * rate_hz / 2
+    buf = WaterfallBuffer(
+        [(centre_hz - half, centre_hz + half)],
+        bin_hz=rate_hz / StftConfig.for_rate(rate_hz).nfft,
+        bands=[BandMark("emitter", args.freq - args.bandwidth / 2, args.freq + args.bandwidth / 2)],
+    )
+    return LiveWaterfall(buf, mode="locate", window=args.waterfall, png=args.waterfall_png, view=view)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rfscan.survey.session import add_source_arguments, duration_arg
+from rfscan.survey.session import add_source_arguments, add_waterfall_arguments, duration_arg
 from rfscan.units import hz_arg
 
 #: More centres than this and a monitor is really a sweep.
@@ -44,6 +44,7 @@ def register(
     p.add_argument("--events", metavar="OUT.jsonl", help="append-only burst log (default: next to --json)")
     p.add_argument("--snapshot", type=float, default=60.0, metavar="S", help="rewrite --json every S s")
     p.add_argument("-q", "--quiet", action="store_true", help="no live status on stderr")
+    add_waterfall_arguments(p)
     p.set_defaults(func=run)
 
 

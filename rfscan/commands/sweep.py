@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from rfscan.survey.session import add_source_arguments
+from rfscan.survey.session import add_source_arguments, add_waterfall_arguments
 
 
 def register(
@@ -48,6 +48,7 @@ def register(
     p.add_argument("--events", metavar="OUT.jsonl", help="append-only burst log (default: next to --json)")
     p.add_argument("--snapshot", type=float, default=30.0, metavar="S", help="rewrite --json every S s")
     p.add_argument("-q", "--quiet", action="store_true", help="no live status on stderr")
+    add_waterfall_arguments(p)
     p.set_defaults(func=run)
 
 

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,7 +35,14 @@ from rfscan.survey.events import EventLog, LiveView, clean_text, utc_from_epoch,
 from rfscan.survey.plan import TARGET_REVISIT_S, Hop, HopPlan
 from rfscan.units import format_hz
 
-__all__ = ["BurstRecord", "HopState", "SurveyEngine", "source_hop_quantum_s", "source_overhead_s"]
+__all__ = [
+    "BurstRecord",
+    "DwellObserver",
+    "HopState",
+    "SurveyEngine",
+    "source_hop_quantum_s",
+    "source_overhead_s",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +93,24 @@ class BurstRecord:
     hop: int
     pass_index: int
     utc_epoch_s: float
+
+
+class DwellObserver(Protocol):
+    """Watches the survey from the analysis thread (e.g. the live waterfall).
+
+    ``dwell`` is called after each dwell is analysed and must only record (cheap); ``tick`` is
+    called from the engine's wait loop after every dwell and at least every 0.2 s while waiting
+    (on the thread that called :meth:`SurveyEngine.run`), for work such as redrawing a window.
+    An observer that raises is dropped (logged); the survey goes on.
+    """
+
+    def dwell(
+        self, hop: Hop, pass_index: int, t_s: float, spectra: Sequence[Any], bursts: Sequence[BurstRecord]
+    ) -> None:
+        """One dwell analysed: its hop, pass, start (stream s), spectra and the bursts it kept."""
+
+    def tick(self) -> None:
+        """Time for periodic work."""
 
 
 @dataclass
@@ -181,6 +206,8 @@ class SurveyEngine:
         Called with the engine every ``snapshot_s`` seconds of wall time.
     snapshot_s : float
         Interval of ``on_snapshot``.
+    observer : DwellObserver or None
+        Told about every analysed dwell and ticked from the wait loop (the live waterfall).
     """
 
     def __init__(
@@ -199,6 +226,7 @@ class SurveyEngine:
         mode: str = "sweep",
         on_snapshot: Callable[[SurveyEngine], None] | None = None,
         snapshot_s: float = 60.0,
+        observer: DwellObserver | None = None,
     ) -> None:
         if not sources:
             raise SourceError("no source to survey with")
@@ -219,6 +247,7 @@ class SurveyEngine:
         self.mode = mode
         self.on_snapshot = on_snapshot
         self.snapshot_s = float(snapshot_s)
+        self.observer = observer
         self.shares = plan.split(len(self.sources))
         self.hops: dict[int, HopState] = {}
         for k, share in enumerate(self.shares):
@@ -363,12 +392,14 @@ class SurveyEngine:
                 except queue.Empty:
                     self._watch_reconnects()
                     self._status()
+                    self._tick()
                     continue
                 if isinstance(item, _Done):
                     alive -= 1
                     continue
                 self._process(item)
                 self._status()
+                self._tick()
                 if self.on_snapshot is not None and time.monotonic() >= next_snapshot:
                     next_snapshot = time.monotonic() + self.snapshot_s
                     self.on_snapshot(self)
@@ -453,12 +484,14 @@ class SurveyEngine:
         self._record(d)
         analysis = analyze_blocks([blk], rate, config=PipelineConfig(hist_stride=1))
         epoch0 = utc_to_epoch(blk.t_utc)
+        kept: list[BurstRecord] = []
         for b in analysis.bursts:
             if not d.hop.owns(b.freq_hz):
                 continue
             utc = epoch0 + (b.start_s - start_s)
             rec = BurstRecord(b, d.source, d.hop.index, d.pass_index, utc)
             self.bursts.append(rec)
+            kept.append(rec)
             self.events.write(
                 "burst",
                 utc=utc_from_epoch(utc),
@@ -476,7 +509,22 @@ class SurveyEngine:
             self._provisional(b, utc)
         for sp in analysis.spectra:
             self._spectrum(state, sp)
+        if self.observer is not None:
+            try:
+                self.observer.dwell(d.hop, d.pass_index, start_s, analysis.spectra, kept)
+            except Exception:  # an observer (a window) must never break the survey
+                log.exception("dwell observer failed; dropped")
+                self.observer = None
         self.process_s += time.perf_counter() - t0
+
+    def _tick(self) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer.tick()
+        except Exception:  # see _process
+            log.exception("dwell observer failed; dropped")
+            self.observer = None
 
     def _provisional(self, b: Any, utc: float) -> None:
         """Announce a burst on a frequency not seen before (a new emitter, provisionally)."""

@@ -16,8 +16,10 @@ from rfscan.survey.events import LiveView
 
 __all__ = [
     "add_source_arguments",
+    "add_waterfall_arguments",
     "default_events_path",
     "open_sources",
+    "open_waterfall",
     "parse_gain",
     "run_survey",
     "stop_on_signals",
@@ -58,6 +60,32 @@ def add_source_arguments(p: argparse.ArgumentParser, *, many: bool) -> None:
         default=3,
         metavar="N",
         help="reconnections to an rtl_tcp server allowed before giving up (default 3)",
+    )
+
+
+def add_waterfall_arguments(p: argparse.ArgumentParser) -> None:
+    """``--waterfall`` (a live window) and ``--waterfall-png OUT.png`` (the final image)."""
+    p.add_argument(
+        "--waterfall",
+        action="store_true",
+        help="show a live waterfall window (needs a display; the survey goes on without one)",
+    )
+    p.add_argument("--waterfall-png", metavar="OUT.png", help="write the final waterfall image to OUT.png")
+
+
+def open_waterfall(
+    args: argparse.Namespace, plan: Any, *, mode: str, passes: int | None, view: LiveView
+) -> Any:
+    """The :class:`rfscan.survey.waterfall.LiveWaterfall` asked for by ``--waterfall`` /
+    ``--waterfall-png`` over the plan's windows, or None when neither is given."""
+    window = bool(getattr(args, "waterfall", False))
+    png = getattr(args, "waterfall_png", None)
+    if not window and not png:
+        return None
+    from rfscan.survey.waterfall import LiveWaterfall, WaterfallBuffer
+
+    return LiveWaterfall(
+        WaterfallBuffer.from_plan(plan), mode=mode, passes=passes, window=window, png=png, view=view
     )
 
 
@@ -179,14 +207,18 @@ def run_survey(
     """Run a sweep or monitor to its end, a signal or a fault; always write the final report.
 
     Every burst goes to the append-only event log (``--events``, default next to ``--json``) as it is
-    found; ``--json`` is rewritten every ``--snapshot`` seconds while running.  Returns the engine (its
-    ``interrupted`` and ``error`` say how the run ended) and the final document.
+    found; ``--json`` is rewritten every ``--snapshot`` seconds while running.  ``--waterfall`` /
+    ``--waterfall-png`` attach a live waterfall (drawn from this thread between dwells; its image is
+    written after the report).  Returns the engine (its ``interrupted`` and ``error`` say how the run
+    ended) and the final document.
     """
     from rfscan.survey.engine import SurveyEngine
     from rfscan.survey.events import EventLog
 
     events = EventLog(default_events_path(args.json, args.events, mode))
+    waterfall = None
     try:
+        waterfall = open_waterfall(args, plan, mode=mode, passes=passes, view=view)
         stop = threading.Event()
 
         def snapshot(engine: SurveyEngine) -> None:
@@ -206,12 +238,17 @@ def run_survey(
             mode=mode,
             on_snapshot=snapshot if args.json and args.json != "-" else None,
             snapshot_s=args.snapshot,
+            observer=waterfall,
         )
         with stop_on_signals(stop, view) as got:
             engine.run()
         if got:
             engine.interrupted = True
         doc = write_survey(engine, args, mode=mode, final=True)
+        if waterfall is not None:
+            waterfall.finish()
     finally:
         events.close()
+        if waterfall is not None:
+            waterfall.close()
     return engine, doc
