@@ -56,6 +56,9 @@ SHAPE_SNR_DB = 5.0
 LONG_SNR_DB = 4.0
 #: Widest 98% span of a one-RB (180 kHz) signal: SC-FDMA skirts and a weak edge add up to ~50 kHz.
 ONE_RB_MAX_HZ = 250e3
+#: Widest 98% span of a weak CW tone (a spur): 2-4 bins of 9.4 kHz; a weak single-tone NB-IoT unit
+#: reads 50-110 kHz (its pi/2-BPSK sidelobes), so weak narrow "units" must be wider than this.
+CW_MAX_HZ = 45e3
 #: Stretch (s) of a weak narrow transmission seen in pieces: NB-IoT resource units last 1-32 ms
 #: (TS 36.211 10.1.2.3: single tone 8 ms at 15 kHz, 32 ms at 3.75 kHz), twice that with edges lost.
 NARROW_UNIT_S = (2e-3, 64e-3)
@@ -196,7 +199,12 @@ def classify(f: EmitterFeatures) -> Classification:
     med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
     # A weak burst still tells its shape when it is long (its edges are a small part of it) or when
     # it fits a cellular burst tightly at a few dB over the noise (a chance fit is rare).
-    long_unit = med_dur >= 2e-3 and (med_snr is None or med_snr >= LONG_SNR_DB)
+    # (Weak and narrow as a CW tone, a long burst is more likely a spur that faded in the dwell.)
+    long_unit = (
+        med_dur >= 2e-3
+        and (med_snr is None or med_snr >= LONG_SNR_DB)
+        and (med_snr is None or med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ)
+    )
     tight = (
         med_snr is not None
         and med_snr >= SHAPE_SNR_DB
@@ -310,7 +318,7 @@ def classify(f: EmitterFeatures) -> Classification:
         and NARROW_UNIT_S[0] <= span <= NARROW_UNIT_S[1]
         and float(dur.sum()) >= 0.6 * span
         and f.occupancy < 0.5
-        and med_bw <= ONE_RB_MAX_HZ
+        and CW_MAX_HZ < med_bw <= ONE_RB_MAX_HZ
     )
     if pieces:
         return Classification(

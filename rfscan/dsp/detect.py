@@ -723,6 +723,8 @@ class BurstDetector:
             # Bins of the part from its frames away from the cut (the frames next to it hold some of
             # the other burst's energy).
             cols = np.nonzero(det[core].any(axis=0))[0]
+            if cols.size == 0:  # its detections are all in the frame next to the cut
+                cols = np.nonzero(d.any(axis=0))[0]
             if cols.size == 0:
                 continue
             cs = slice(max(int(cols[0]) - _MARGIN, 0), min(int(cols[-1]) + 1 + _MARGIN, e.shape[1]))
@@ -904,20 +906,18 @@ def _step_row(e: NDArray[np.float64], det: NDArray[np.bool_]) -> int | None:
     two-segment fit of the centroids (least squares over every cut, vectorized; the one frame that
     straddles the change is left out) must leave each segment steady (spread <= 15% of the step),
     the step must be >= ``_STEP_MIN_BINS`` and >= half the wider segment's 98% occupied width.  A
-    chirp (its centroid a ramp) or a single burst is never cut.
+    chirp (its centroid a ramp, or ramps on both sides of a wrap) or a single burst is not cut.
     """
     rows = e.shape[0]
-    if rows < 4:
+    if rows < 5:
         return None
     ep = np.maximum(e, 0.0)
     tot = ep.sum(axis=1)
     idx = np.flatnonzero(tot > 0.25 * float(tot.max()))
     n = idx.size
-    if n < 4:
-        return None
-    cent = (ep[idx] @ np.arange(e.shape[1], dtype=np.float64)) / tot[idx]
     if n < 5:
         return None
+    cent = (ep[idx] @ np.arange(e.shape[1], dtype=np.float64)) / tot[idx]
     cs, cs2 = np.cumsum(cent), np.cumsum(cent * cent)
     # Segments: the first k frames and the frames after k; frame k (the one straddling the change,
     # its centroid in between) is left out of the fit.
@@ -930,6 +930,24 @@ def _step_row(e: NDArray[np.float64], det: NDArray[np.bool_]) -> int | None:
     if jump < _STEP_MIN_BINS or math.sqrt(max(float(v1[best]), float(v2[best]))) > 0.15 * jump:
         return None
     kb = int(k[best])
+    # A chirp wrapping around its band (LoRa: up the band, then back to its bottom) is a ramp on
+    # both sides of the jump, moving the other way than the jump: not cut when both sides have a
+    # significant slope (t > 3) of that sign.
+    x = idx.astype(np.float64)
+    jump_sign = math.copysign(1.0, float(m2[best] - m1[best]))
+    ramps = 0
+    for part in (slice(0, kb), slice(kb + 1, n)):
+        xs, ys = x[part], cent[part]
+        sxx = float(((xs - xs.mean()) ** 2).sum())
+        if xs.size < 3 or sxx <= 0:
+            continue
+        slope = float(((xs - xs.mean()) * (ys - ys.mean())).sum()) / sxx
+        resid = ys - (ys.mean() + slope * (xs - xs.mean()))
+        stderr = math.sqrt(float(resid @ resid) / (xs.size - 2) / sxx)
+        if slope * jump_sign < 0 and abs(slope) > 3.0 * max(stderr, 1e-9):
+            ramps += 1
+    if ramps == 2:
+        return None
     # The straddling frame goes with the segment its centroid is nearer to.
     nearer_first = abs(cent[kb] - m1[best]) < abs(cent[kb] - m2[best])
     cut = int(idx[kb + 1]) if nearer_first else int(idx[kb])

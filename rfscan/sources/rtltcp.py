@@ -36,8 +36,15 @@ cover ``margin_cmd + margin_data``: the command's one-way trip plus the data's (
 arrival).  The default (20 ms) suits the same host or a wired LAN; on Wi-Fi (a Pi: a few ms to
 tens of ms each way, more when the link retransmits) give ``?latency_margin_s=0.05`` or more.
 A larger margin costs a whole transfer only when the retune comes less than ``settle + margin``
-before the end of the transfer being filled.  Nothing depends on when this client reads: a slow
-reader only sees the socket empty later, which moves ``b`` later, never earlier.
+before the end of the transfer being filled.
+
+The argument needs the server's buffer list to be empty, i.e. the client to keep reading: a
+client that stops reading for longer than the margin lets rtl_tcp queue transfers (up to 500), and
+while that queue drains over a slow link the socket can look empty in the middle of it, so ``W``
+would not be the live edge.  The sweep engine therefore never makes an rtl_tcp reader wait for the
+analysis (a dwell it cannot queue is dropped and counted as ``dwells_unanalysed``), and the
+retune happens inside the read that precedes it (:meth:`RtlTcpSource.read_and_tune`).  A short stall
+(the interpreter, the scheduler: a few ms) drains long before ``W`` on a LAN.
 
 Cost: a retune right after a read lands early in a transfer; that transfer is dropped, the next
 one is clean, and its samples arrive when it is complete: two transfer times (2 x 54.6 ms at

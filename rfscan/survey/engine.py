@@ -173,6 +173,8 @@ class SourceFaults:
     short_reads: int = 0
     discarded_samples: int = 0
     reconnects: int = 0
+    #: Dwells read but not analysed because the analysis was behind (rtl_tcp readers never wait).
+    dwells_unanalysed: int = 0
 
 
 class SurveyEngine:
@@ -315,12 +317,26 @@ class SurveyEngine:
                         block = src.read(n)
                     self._check_reconnects(k)
                     item = _Dwell(k, hop, p, block, time.perf_counter() - t0)
-                    while not self.stop.is_set():
+                    if _pipelined(src):
+                        # An rtl_tcp reader must keep reading: one that waits lets the server queue
+                        # transfers, and then no quiet moment of the socket marks the live edge (the
+                        # retune rule of RtlTcpSource).  When the analysis is behind, the dwell is
+                        # dropped (and not counted as watched) instead.
                         try:
-                            self._queue.put(item, timeout=0.2)
-                            break
+                            self._queue.put_nowait(item)
                         except queue.Full:
-                            continue
+                            self.faults[k].dwells_unanalysed += 1
+                            if self.faults[k].dwells_unanalysed == 1:
+                                self.events.write(
+                                    "fault", source=k, url=src.url, what="analysis behind: dwells dropped"
+                                )
+                    else:
+                        while not self.stop.is_set():
+                            try:
+                                self._queue.put(item, timeout=0.2)
+                                break
+                            except queue.Full:
+                                continue
                 p += 1
                 self.pass_done[k] = p
         except RfscanError as err:
@@ -335,13 +351,20 @@ class SurveyEngine:
                 self.error = f"internal error in the reader of {src.url}: {err!r}"
             self.stop.set()
         finally:
+            # The analysis may just be slow (give it time to take the queued dwells); after that it
+            # is gone: make room, counting any dwell thrown away.
+            give_up = time.monotonic() + 10.0
             while True:
                 try:
                     self._queue.put(_Done(k), timeout=0.2)
                     break
                 except queue.Full:
-                    with contextlib.suppress(queue.Empty):  # the analysis thread is gone: make room
-                        self._queue.get_nowait()
+                    if time.monotonic() < give_up and not self.stop.is_set():
+                        continue
+                    with contextlib.suppress(queue.Empty):
+                        lost = self._queue.get_nowait()
+                        if isinstance(lost, _Dwell):
+                            self.faults[lost.source].dwells_unanalysed += 1
 
     def _next_center(self, hops: Sequence[Hop], i: int, p: int) -> float | None:
         """Centre of the hop read after ``hops[i]`` in pass ``p`` (None: none is planned)."""
@@ -609,7 +632,9 @@ class SurveyEngine:
 
         bursts = [r.burst for r in self.bursts]
         watches = [
-            Watch(st.hop.center_hz, self.rate_hz, st.dwell_total_s) for st in self.hops.values() if st.visits
+            Watch(st.hop.center_hz, self.rate_hz, st.dwell_total_s, st.hop.low_hz, st.hop.high_hz)
+            for st in self.hops.values()
+            if st.visits
         ]
         emitters, assignment = build_emitters(bursts, watches)
         stitched = self._stitch_across_hops(emitters, assignment)
@@ -796,6 +821,7 @@ class SurveyEngine:
                     "short_reads": int(src.short_reads),
                     "discarded_samples": int(src.discarded_samples),
                     "reconnects": int(getattr(src, "reconnects", 0)),
+                    "dwells_unanalysed": f.dwells_unanalysed,
                     "errors": list(f.errors),
                 }
             )
@@ -803,6 +829,7 @@ class SurveyEngine:
             "dropped_samples": sum(p["dropped_samples"] for p in per),
             "short_reads": sum(p["short_reads"] for p in per),
             "reconnects": sum(p["reconnects"] for p in per),
+            "dwells_unanalysed": sum(p["dwells_unanalysed"] for p in per),
             "errors": [e for p in per for e in p["errors"]],
             "per_source": per,
         }

@@ -522,9 +522,13 @@ def plan_hops(
         else choose_dwell_s(len(unique), settle_s, sources=sources, target_revisit_s=target_revisit_s)
     )
     if dwell_s is None and hop_quantum_s > 0:
-        # The hop takes whole quanta anyway (rtl_tcp transfers): dwell for all of it that is left.
+        # A hop takes whole quanta anyway (rtl_tcp transfers): the dwell fills what is left of them,
+        # with as many quanta as keep the revisit within the target (at least one).
+        per = math.ceil(len(unique) / max(sources, 1))
         k = max(1, math.ceil((settle_s + dwell) / hop_quantum_s - 1e-9))
-        dwell = min(MAX_DWELL_S, max(dwell, k * hop_quantum_s - settle_s))
+        while k > 1 and per * k * hop_quantum_s > target_revisit_s:
+            k -= 1
+        dwell = min(MAX_DWELL_S, max(MIN_DWELL_S, k * hop_quantum_s - settle_s))
     plan = HopPlan(
         hops=tuple(unique),
         sample_rate_hz=fs,

@@ -504,3 +504,36 @@ def test_two_phones_on_adjacent_channels_in_consecutive_slots_are_two_gsm_emitte
         assert e.tech == "gsm", e.reason
         assert e.bandwidth_hz < 300e3
     assert not [b for b in a.bursts if b.bandwidth_hz > 300e3 and CENTER + 300e3 < b.freq_hz < CENTER + 700e3]
+
+
+def test_weak_narrow_stretches_as_wide_as_a_cw_tone_stay_unknown() -> None:
+    # A weak spur that fades in and out within a dwell: 15 ms x 30 kHz at 5 dB, or pieces of it,
+    # is not a single-tone NB-IoT unit (those read 50-110 kHz wide at that SNR).
+    assert _one(15e-3, 30e3, 5.0).tech == "unknown"
+    assert _one(3.7e-3, 28e3, 2.5, n=3, span_s=8e-3).tech == "unknown"
+    assert _one(15e-3, 70e3, 5.0).tech == "nbiot"
+
+
+def test_a_chirp_wrapping_around_its_band_is_not_cut_but_a_frequency_step_is() -> None:
+    from rfscan.dsp.detect import _step_row
+
+    # A LoRa SF12 / 125 kHz chirp sweeps its 13.3 bins in 307 frames (32.8 ms): in a 174-frame dwell
+    # it climbs ~0.043 bin per frame and wraps back to the bottom of its band once.
+    rows, cols = 174, 40
+    t = np.arange(rows)
+    rng = np.random.default_rng(3)
+
+    def patch(centre_bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # A line ~3 bins wide at the given centre per frame (the excess power), with a little noise.
+        e = np.exp(-0.5 * ((np.arange(cols)[None, :] - centre_bins[:, None]) / 1.0) ** 2)
+        e += 0.002 * rng.standard_normal(e.shape)
+        return e, e > 0.3
+
+    for wrap_frame in (60, 87, 120):
+        wrap = 12.0 + ((t - wrap_frame) % 307) * (13.3 / 307)
+        assert _step_row(*patch(wrap)) is None, wrap_frame
+    # One burst, then another 22 bins higher, back to back, with centroid noise of a modulated signal.
+    step = np.where(t < 60, 8.0, 30.0) + rng.normal(0.0, 0.8, rows)
+    cut = _step_row(*patch(step))
+    assert cut is not None
+    assert 59 <= cut <= 61

@@ -122,6 +122,18 @@ def test_rtl_tcp_hops_take_whole_transfers_and_the_dwell_fills_the_rest() -> Non
     assert plan.hop_s == pytest.approx(transfer_s)
     assert plan.revisit_s() == pytest.approx(len(plan.hops) * transfer_s)
     assert plan.to_dict()["hop_quantum_s"] == transfer_s
+    # A plan that one transfer per hop keeps within 2 s is not pushed to two by the rounding
+    # (32 hops x 54.6 ms = 1.75 s), and a short one gets two transfers (10 x 109 ms = 1.1 s).
+    small = plan_hops(
+        [RequestedSpan("range", "any", 700e6, 757e6)], FS, settle_s=0.036, hop_quantum_s=transfer_s
+    )
+    assert small.hop_s == pytest.approx(transfer_s)
+    assert small.revisit_s() <= 2.0
+    tiny = plan_hops(
+        [RequestedSpan("range", "any", 700e6, 717e6)], FS, settle_s=0.036, hop_quantum_s=transfer_s
+    )
+    assert tiny.hop_s == pytest.approx(2 * transfer_s)
+    assert tiny.revisit_s() <= 2.0
     # An explicit dwell is kept; the hop rounds up to two transfers.
     longer = plan_hops(spans, FS, settle_s=0.036, hop_quantum_s=transfer_s, dwell_s=0.03)
     assert longer.dwell_s == 0.03

@@ -394,3 +394,39 @@ def test_sweep_on_a_real_dongle(tmp_path: Path) -> None:
     assert doc["source"][0]["driver"] == "rtlsdr"
     assert all(b["visits"] == 2 for b in doc["coverage"]["bands"])
     assert "dropped_samples" in doc["faults"]
+
+
+def test_slow_analysis_drops_rtl_tcp_dwells_instead_of_stalling_the_stream(scene: Path) -> None:
+    """An rtl_tcp reader that waited for a slow analysis would let the server queue transfers, and
+    no quiet moment would then mark the live edge: the reader drops the dwells it cannot queue, the
+    dropped ones are counted and not counted as watched, and every burst still lies on its modem."""
+    from rfscan.sources import open_source
+    from rfscan.survey.engine import SurveyEngine, source_hop_quantum_s, source_overhead_s
+    from rfscan.survey.plan import plan_hops, resolve_spans
+
+    class SlowObserver:
+        def dwell(self, hop: Any, pass_index: int, t_s: float, spectra: Any, bursts: Any) -> None:
+            time.sleep(0.25)  # analysis far slower than the 54.6 ms hops
+
+        def tick(self) -> None:
+            return None
+
+    with RtlTcpSimServer(scene, speed=1.0, sample_rate_hz=2.4e6) as srv, open_source(srv.url) as src:
+        spans, _ = resolve_spans("B20", None)
+        plan = plan_hops(
+            spans,
+            2.4e6,
+            tuner_ranges_hz=src.tuner.ranges_hz,
+            settle_s=source_overhead_s(src),
+            hop_quantum_s=source_hop_quantum_s(src),
+        )
+        engine = SurveyEngine([src], plan, region="eu", passes=4, observer=SlowObserver())
+        engine.run()
+    faults = engine.fault_doc()
+    assert faults["dwells_unanalysed"] > 0
+    assert engine.dwells + faults["dwells_unanalysed"] == 4 * len(plan.hops)
+    assert sum(st.visits for st in engine.hops.values()) == engine.dwells
+    for rec in engine.bursts:
+        b = rec.burst
+        assert LTE_LO_HZ - 60e3 <= b.freq_hz - b.bandwidth_hz / 2
+        assert b.freq_hz + b.bandwidth_hz / 2 <= LTE_HI_HZ + 60e3
