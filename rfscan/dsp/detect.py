@@ -316,6 +316,9 @@ class Burst:
         centroid steps mostly (>= 60%, and significantly) in one direction between frames (else 0; also 0 for
         bursts narrower than 8 bins or shorter than 10 frames).  A chirp sweeping its band uniformly
         reads ~0.29 (``1 / sqrt(12)``) however slowly it sweeps; a stationary signal reads ~0.
+    always_on : bool
+        On for the whole capture it was seen in (found from the spectra, not as a burst): its start
+        and end are the capture's, not its own.
     """
 
     start_s: float
@@ -333,6 +336,7 @@ class Burst:
     drift_hz_per_s: float = 0.0
     emitter: int | None = None
     sweep: float = 0.0
+    always_on: bool = False
 
     @property
     def end_s(self) -> float:
@@ -1157,6 +1161,7 @@ def _merge_group(g: list[Burst]) -> Burst:
         chirp_score=float(sum(b.chirp_score * b.frames for b in g) / max(steps, 1)),
         drift_hz_per_s=float(w @ np.array([b.drift_hz_per_s for b in g])),
         sweep=float(sum(b.sweep * b.frames for b in g) / max(steps, 1)),
+        always_on=all(b.always_on for b in g),
     )
 
 

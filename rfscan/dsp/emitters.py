@@ -367,7 +367,9 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
     relevant = [w for w in watches if w.owns(freq)] or [w for w in watches if w.contains(freq)]
     watched = sum(w.watched_s for w in relevant) or (last - first)
     occupancy = min(on / watched, 1.0) if watched > 0 else 1.0
-    continuous = occupancy >= 0.9
+    # On through every capture it was seen in, in two or more (a sweep's visits): a weak always-on
+    # signal that the other visits missed is still always on (one such visit could be a long unit).
+    continuous = occupancy >= 0.9 or (len(bs) >= 2 and all(b.always_on for b in bs))
     duty = occupancy if continuous or len(bs) == 1 else min(on / max(last - first, 1e-12), 1.0)
     period = None if continuous else estimate_period(start)
     span = max((w.span_hz for w in relevant), default=float(np.max(bw)))

@@ -234,6 +234,7 @@ def _always_on(cap: _Capture, cfg: PipelineConfig) -> list[Burst]:
                 cells=acc.frames * (hi - lo + 1),
                 frames=acc.frames,
                 bins=hi - lo + 1,
+                always_on=True,
             )
         )
     return out

@@ -430,3 +430,33 @@ def test_slow_analysis_drops_rtl_tcp_dwells_instead_of_stalling_the_stream(scene
         b = rec.burst
         assert LTE_LO_HZ - 60e3 <= b.freq_hz - b.bandwidth_hz / 2
         assert b.freq_hz + b.bandwidth_hz / 2 <= LTE_HI_HZ + 60e3
+
+
+def test_a_spur_where_two_hops_overlap_is_always_on_not_a_modem(tmp_path: Path) -> None:
+    """crane-cabinet's PLC clock spur (CW at 896.1 MHz) lies where two hops' captures overlap; only
+    one hop keeps its bursts, so only that hop's watch time counts, and a visit that finds it on for
+    the whole dwell finds it always on: never a narrow cellular uplink emitter."""
+    out = tmp_path / "spur.json"
+    rc = main(
+        [
+            "sweep",
+            "--source",
+            "sim://crane-cabinet",
+            "--bands",
+            "uplink-eu",
+            "--passes",
+            "3",
+            "--json",
+            str(out),
+            "-q",
+        ]
+    )
+    assert rc == 0
+    doc = json.loads(out.read_text())
+    near = [e for e in doc["emitters"] if abs(e["freq_hz"] - 896.1e6) < 100e3]
+    assert near, [(e["freq_hz"], e["tech"]) for e in doc["emitters"]]
+    cellular = {"gsm", "lte", "nbiot", "ltem", "umts", "nr"}
+    assert not [e for e in near if e["tech"] in cellular], [(e["tech"], e["reason"]) for e in near]
+    assert any(e["tech"] == "cw" for e in near if e["burst_count"] >= 2), [
+        (e["tech"], e["burst_count"], e["reason"]) for e in near
+    ]
