@@ -76,6 +76,7 @@ import select
 import socket
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -310,6 +311,8 @@ class RtlTcpSource(Source):
         self._stream_bytes = 0
         #: Latest transfer boundary crossed (stream byte) and when its bytes were received.
         self._boundary: tuple[int, float] | None = None
+        #: The last few (boundary, arrival time) pairs, to time-stamp blocks (see _read_block).
+        self._boundaries: deque[tuple[int, float]] = deque(maxlen=4)
         #: When the socket was seen empty after the last command, and the stream position then.
         self._quiet: tuple[float, int] | None = None
         self._scratch = bytearray(_SCRATCH)
@@ -411,6 +414,7 @@ class RtlTcpSource(Source):
         self._last_rx = time.monotonic()
         self._stream_bytes = 0
         self._boundary = None
+        self._boundaries.clear()
         self._quiet = None
         return sock
 
@@ -472,6 +476,7 @@ class RtlTcpSource(Source):
         if self._stream_bytes // self.transfer_bytes > before // self.transfer_bytes:
             # The transfer ending at this boundary was complete (captured) by now at the latest.
             self._boundary = (self._stream_bytes // self.transfer_bytes * self.transfer_bytes, self._last_rx)
+            self._boundaries.append(self._boundary)
         return k
 
     def _recv_exact(
@@ -695,6 +700,7 @@ class RtlTcpSource(Source):
         view = memoryview(raw.data).cast("B")
         while True:
             start = self._position
+            start_byte = self._stream_bytes
             send_at = None
             if then is not None:
                 end = self._stream_bytes + 2 * num_samples
@@ -713,7 +719,14 @@ class RtlTcpSource(Source):
             break
         t_end = time.monotonic()
         self._position = start + num_samples
+        # When the first sample was captured: the transfer holding it began filling when the one
+        # before it was complete, i.e. (less the network latency) when that one's last byte arrived.
+        # Without that boundary, the arrival of the last sample (late by up to a transfer).
         t_first = t_end - num_samples / self._rate_hz
+        tb = self.transfer_bytes
+        for b, t_rx in self._boundaries:
+            if b <= start_byte < b + tb:
+                t_first = t_rx + (start_byte - b) / 2 / self._rate_hz
         return self._block(to_complex64(raw, "cu8"), start, t_first)
 
     def _captured_by(self, end: int) -> float:

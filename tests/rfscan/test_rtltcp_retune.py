@@ -20,6 +20,7 @@ from rfscan.sim import Scene
 from rfscan.sources import open_source
 from rfscan.sources.rtltcp import RtlTcpSource
 from rfscan.sources.rtltcp_server import RtlTcpSimServer
+from rfscan.survey.events import utc_to_epoch
 
 FS = 2.4e6
 TRANSFER_SAMPLES = 131072  # librtlsdr DEFAULT_BUF_LENGTH / 2
@@ -189,9 +190,13 @@ def test_pipelined_retunes_are_clean_and_cost_one_transfer(scene: Scene, odd_chu
         src.tune(plan[0])
         starts: list[int] = []
         problems: list[str] = []
+        late: list[float] = []
         for k, freq in enumerate(plan):
+            t_call = time.time()
             blk = src.read(n) if k + 1 == hops else src.read_and_tune(n, plan[k + 1])
             assert blk.center_hz == freq
+            if k:  # the dwell's transfer began filling before this call (the last one ended there)
+                late.append(utc_to_epoch(blk.t_utc) - t_call)
             # read_and_tune has discarded for the next hop already: locate this block from its start.
             start = blk.sample_start - (src.sample_position - src.stream_sample_position)
             starts.append(start)
@@ -200,6 +205,8 @@ def test_pipelined_retunes_are_clean_and_cost_one_transfer(scene: Scene, odd_chu
                     problems.append(f"hop {k} [{start}, {start + n}) overlaps {sp}")
         assert src.unsafe_changes == 0
     assert problems == []
+    # Time stamps are of the first sample's capture, not of the block's arrival (a transfer later).
+    assert max(late) <= 0.005, late
     # Every hop's dwell starts on a transfer boundary; with the command sent mid-transfer, the next
     # one is clean when dwell + settle + margin + the server's delay fit in a transfer (9.9 + 5 +
     # 20 + ~15 ms < 54.6 ms): one transfer per hop, against two with tune() then read().  Allow a
