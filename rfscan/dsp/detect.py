@@ -913,7 +913,7 @@ def _step_row(e: NDArray[np.float64], det: NDArray[np.bool_]) -> int | None:
     chirp (its centroid a ramp, or ramps on both sides of a wrap) or a single burst is not cut.
     """
     rows = e.shape[0]
-    if rows < 5:
+    if rows < 5 or e.shape[1] < _STEP_MIN_BINS + 2 * _MARGIN + 2:
         return None
     ep = np.maximum(e, 0.0)
     tot = ep.sum(axis=1)
@@ -922,6 +922,8 @@ def _step_row(e: NDArray[np.float64], det: NDArray[np.bool_]) -> int | None:
     if n < 5:
         return None
     cent = (ep[idx] @ np.arange(e.shape[1], dtype=np.float64)) / tot[idx]
+    if float(cent.max() - cent.min()) < _STEP_MIN_BINS:  # no step that large (most bursts)
+        return None
     cs, cs2 = np.cumsum(cent), np.cumsum(cent * cent)
     # Segments: the first k frames and the frames after k; frame k (the one straddling the change,
     # its centroid in between) is left out of the fit.
