@@ -362,9 +362,15 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
         freq, width = float(np.median(f)), float(np.median(bw))
     first, last = float(start.min()), float((start + dur).max())
     on = float(dur.sum())
-    # The watches that kept bursts at this frequency (overlapping sweep hops keep only their own
-    # window: counting both would halve the occupancy of an always-on spur).
-    relevant = [w for w in watches if w.owns(freq)] or [w for w in watches if w.contains(freq)]
+    # The watches this emitter's bursts came from (their capture centres): overlapping sweep hops
+    # keep only their own window, so a spur kept by one hop is measured against that hop's time only,
+    # and a signal on a hop boundary kept by both against both.  Then the watch keeping its frequency.
+    centres = {b.center_hz for b in bs}
+    relevant = (
+        [w for w in watches if any(abs(w.center_hz - c) < 1.0 for c in centres)]
+        or [w for w in watches if w.owns(freq)]
+        or [w for w in watches if w.contains(freq)]
+    )
     watched = sum(w.watched_s for w in relevant) or (last - first)
     occupancy = min(on / watched, 1.0) if watched > 0 else 1.0
     # On through every capture it was seen in, in two or more (a sweep's visits): a weak always-on

@@ -416,6 +416,8 @@ class SurveyEngine:
                     self._watch_reconnects()
                     self._status()
                     self._tick()
+                    if not any(t.is_alive() for t in threads):
+                        break  # every reader ended (a sentinel lost while making room)
                     continue
                 if isinstance(item, _Done):
                     alive -= 1

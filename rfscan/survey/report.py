@@ -236,7 +236,8 @@ def render_html(doc: Mapping[str, Any]) -> str:
     page.heading("Faults and timing")
     page.paragraph(
         f"Dropped samples {fl['dropped_samples']}, short reads {fl['short_reads']}, reconnects "
-        f"{fl['reconnects']}, errors: {'; '.join(fl['errors']) or 'none'}."
+        f"{fl['reconnects']}, dwells not analysed (analysis behind) {fl.get('dwells_unanalysed', 0)}, "
+        f"errors: {'; '.join(fl['errors']) or 'none'}."
     )
     tm = doc["timing"]
     page.paragraph(

@@ -211,3 +211,30 @@ def test_period_from_short_dwells_seconds_apart(per_dwell):
         assert period is None
     else:
         assert period == pytest.approx(frame, rel=0.01)
+
+
+def test_a_signal_on_a_hop_boundary_is_measured_against_both_hops_watch_time() -> None:
+    """A 2-RB PUSCH at 50 % duty straddling two sweep hops is kept by both (each sees it near its own
+    edge): its occupancy is its on-time over both hops' watch time, not over one (which read ~1:
+    "always on, no cellular shape").  A spur kept by one hop is measured against that hop alone."""
+    from rfscan.dsp import Burst, Watch, build_emitters
+
+    f_edge = 850.9e6  # boundary between the hops centred at 850.0 and 851.8 MHz
+    watches = [
+        Watch(850.0e6, 2.4e6, 0.2, 849.1e6, f_edge),
+        Watch(851.8e6, 2.4e6, 0.2, f_edge, 852.7e6),
+    ]
+
+    def burst(t: float, centre: float) -> Burst:
+        return Burst(
+            start_s=t, duration_s=1e-3, freq_hz=f_edge, bandwidth_hz=360e3, peak_dbfs=-30.0, snr_db=20.0,
+            power_dbfs=-32.0, center_hz=centre, cells=100, frames=9, bins=38,
+        )  # fmt: skip
+
+    # 0.2 s of each hop, a 1 ms subframe every 2 ms: 100 bursts from each.
+    bursts = [burst(k * 2e-3, 850.0e6) for k in range(100)] + [
+        burst(1.0 + k * 2e-3, 851.8e6) for k in range(100)
+    ]
+    (e,), _ = build_emitters(bursts, watches)
+    assert not e.continuous
+    assert e.tech == "lte"
