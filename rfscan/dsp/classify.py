@@ -56,6 +56,8 @@ SHAPE_SNR_DB = 5.0
 LONG_SNR_DB = 4.0
 #: Widest 98% span of a one-RB (180 kHz) signal: SC-FDMA skirts and a weak edge add up to ~50 kHz.
 ONE_RB_MAX_HZ = 250e3
+#: Longest period read as LTE timing: SRS periodicity up to 320 ms (TS 36.213 8.2).
+LTE_MAX_PERIOD_S = 0.32
 #: Widest 98% span of a weak CW tone (a spur): 2-4 bins of 9.4 kHz; a weak single-tone NB-IoT unit
 #: reads 50-110 kHz (its pi/2-BPSK sidelobes), so weak narrow "units" must be wider than this.
 CW_MAX_HZ = 45e3
@@ -170,7 +172,13 @@ def classify(f: EmitterFeatures) -> Classification:
         bool(_near_multiple(p, GSM_FRAME_S, 0.02 * GSM_FRAME_S))
         or (p < GSM_FRAME_S and bool(_near_multiple(p, GSM_SLOT_S, 0.03 * GSM_SLOT_S)))
     )
-    lte_period = p is not None and bool(_near_multiple(p, 1e-3, max(0.02e-3, 0.005 * p)))
+    # LTE periodic transmissions repeat on whole subframes up to 320 ms (SRS, TS 36.213 8.2); past
+    # ~0.1 s a relative tolerance would accept any period (every value is within 0.5 ms of a ms).
+    lte_period = (
+        p is not None
+        and p <= LTE_MAX_PERIOD_S
+        and bool(_near_multiple(p, 1e-3, min(max(0.02e-3, 0.005 * p), 0.2e-3)))
+    )
     wide = med_bw >= 1.2e6 and f.edge_distance_hz <= 3 * f.span_hz / 256
 
     if continuous and med_bw <= 60e3:
@@ -254,7 +262,10 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{med_bw / 1e3:.0f} kHz bursts of {med_dur * 1e6:.0f} us repeating every {p * 1e3:.3f} ms "  # type: ignore[operator]
             "on the 577 us GSM slot grid (4.615 ms TDMA frame)",
         )
-    if f_gsm >= 0.6 and f_gsm >= f_lte and (p is None or gsm_period):
+    # A period longer than any LTE pattern and off the TDMA grid (a sweep's revisit, an idle paging
+    # cycle) says nothing about the burst shape: the GSM shape decides as without a period.
+    informative = p is not None and (p <= LTE_MAX_PERIOD_S or gsm_period)
+    if f_gsm >= 0.6 and f_gsm >= f_lte and (not informative or gsm_period):
         conf = 0.9 if gsm_period else 0.6
         why = f"{med_bw / 1e3:.0f} kHz GMSK-width bursts of {med_dur * 1e6:.0f} us (GSM burst lengths)"
         if gsm_period:
