@@ -540,28 +540,20 @@ def test_a_chirp_wrapping_around_its_band_is_not_cut_but_a_frequency_step_is() -
 
 
 def test_a_long_period_is_not_lte_timing_by_tolerance_alone() -> None:
+    def feats(dur_s: float, bw_hz: float, period_s: float) -> EmitterFeatures:
+        return EmitterFeatures(
+            durations_s=np.full(6, dur_s),
+            bandwidths_hz=np.full(6, bw_hz),
+            chirp_scores=np.zeros(6),
+            period_s=period_s,
+            occupancy=0.05,
+            span_hz=FS,
+            edge_distance_hz=500e3,
+            snrs_db=np.full(6, 20.0),
+        )
+
     # GSM-shaped bursts (546 us x 230 kHz) whose period is a sweep's revisit (0.6713 s): no LTE
     # period (not a whole ms, and longer than any LTE periodicity), so the GSM shape decides.
-    feats = EmitterFeatures(
-        durations_s=np.full(6, 546e-6),
-        bandwidths_hz=np.full(6, 230e3),
-        chirp_scores=np.zeros(6),
-        period_s=0.6713,
-        occupancy=0.01,
-        span_hz=FS,
-        edge_distance_hz=500e3,
-        snrs_db=np.full(6, 20.0),
-    )
-    assert classify(feats).tech == "gsm"
+    assert classify(feats(546e-6, 230e3, 0.6713)).tech == "gsm"
     # A 10 ms LTE periodicity is still LTE timing.
-    lte = EmitterFeatures(
-        durations_s=np.full(6, 1e-3),
-        bandwidths_hz=np.full(6, 540e3),
-        chirp_scores=np.zeros(6),
-        period_s=0.010,
-        occupancy=0.1,
-        span_hz=FS,
-        edge_distance_hz=500e3,
-        snrs_db=np.full(6, 20.0),
-    )
-    assert classify(lte).tech == "lte"
+    assert classify(feats(1e-3, 540e3, 0.010)).tech == "lte"
