@@ -262,6 +262,23 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{med_bw / 1e3:.0f} kHz bursts of {med_dur * 1e6:.0f} us repeating every {p * 1e3:.3f} ms "  # type: ignore[operator]
             "on the 577 us GSM slot grid (4.615 ms TDMA frame)",
         )
+    # A GSM BCCH carrier's frequency-correction bursts (FCCH, TS 45.002 5.2.4: 148 zero bits of GMSK,
+    # a pure tone 67.7 kHz above the carrier for one burst, every 10 or 11 frames): narrow bursts of a
+    # normal burst's length repeating on the TDMA frame grid.
+    if (
+        n >= 3
+        and med_bw <= 40e3
+        and abs(med_dur - GSM_NORMAL_S) <= 100e-6
+        and gsm_period
+        and p is not None
+        and p >= 2 * GSM_FRAME_S
+    ):
+        return Classification(
+            "gsm",
+            0.7,
+            f"{med_bw / 1e3:.0f} kHz tone bursts of {med_dur * 1e6:.0f} us every {p * 1e3:.2f} ms: GSM "
+            "frequency-correction bursts (FCCH) of a BCCH carrier",
+        )
     # A period longer than any LTE pattern and off the TDMA grid (a sweep's revisit, an idle paging
     # cycle) says nothing about the burst shape: the GSM shape decides as without a period.
     informative = p is not None and (p <= LTE_MAX_PERIOD_S or gsm_period)
@@ -289,7 +306,7 @@ def classify(f: EmitterFeatures) -> Classification:
             )
         why = f"{med_bw / 1e6:.2f} MHz bursts on the 0.5/1 ms LTE grid"
         alt = ()
-        if med_bw <= ONE_RB_MAX_HZ and med_dur <= 1.5e-3:
+        if med_bw <= ONE_RB_MAX_HZ and 0.9e-3 <= med_dur <= 1.5e-3:
             why += " (one RB: a 12-tone NB-IoT unit or LTE-M look the same)"
             alt = ("nbiot", "ltem")
         elif med_bw <= 1.2e6:
@@ -309,6 +326,11 @@ def classify(f: EmitterFeatures) -> Classification:
             )
         if med_bw >= 0.9e6 and bool(_near_multiple(med_bw, RB_HZ, 0.25 * RB_HZ)):
             return Classification("lte", 0.4, f"always-on {med_bw / 1e6:.2f} MHz, a multiple of 180 kHz RBs")
+        if f.edge_distance_hz <= 3 * f.span_hz / 256:
+            # Cut by the capture edge (a carrier partly outside it): its width says nothing.
+            return Classification(
+                "unknown", 0.2, f"always-on signal cut by the capture edge ({med_bw / 1e3:.0f} kHz seen)"
+            )
         return Classification(
             "noncellular", 0.4, f"always-on {med_bw / 1e3:.0f} kHz signal of no cellular shape"
         )

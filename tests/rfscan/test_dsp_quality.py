@@ -557,3 +557,27 @@ def test_a_long_period_is_not_lte_timing_by_tolerance_alone() -> None:
     assert classify(feats(546e-6, 230e3, 0.6713)).tech == "gsm"
     # A 10 ms LTE periodicity is still LTE timing.
     assert classify(feats(1e-3, 540e3, 0.010)).tech == "lte"
+    # A BCCH carrier's FCCH: a 546 us tone burst every 10 TDMA frames (46.15 ms) is GSM; the same tone
+    # bursts off the frame grid are not.
+    fcch = classify(feats(546e-6, 19e3, 10 * 60e-3 / 13))
+    assert fcch.tech == "gsm"
+    assert "FCCH" in fcch.reason
+    assert classify(feats(546e-6, 19e3, 0.0437)).tech != "gsm"
+
+
+def test_an_always_on_signal_cut_by_the_capture_edge_is_not_called_noncellular() -> None:
+    def feats(edge_distance_hz: float) -> EmitterFeatures:
+        return EmitterFeatures(
+            durations_s=np.array([1.0]),
+            bandwidths_hz=np.array([612e3]),
+            chirp_scores=np.zeros(1),
+            period_s=None,
+            occupancy=1.0,
+            span_hz=FS,
+            edge_distance_hz=edge_distance_hz,
+            snrs_db=np.array([15.0]),
+        )
+
+    # 612 kHz of a 5 MHz LTE downlink inside the capture's edge: its width says nothing of its shape.
+    assert classify(feats(0.0)).tech == "unknown"
+    assert classify(feats(400e3)).tech == "noncellular"
