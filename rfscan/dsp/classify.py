@@ -179,7 +179,8 @@ def classify(f: EmitterFeatures) -> Classification:
         and p <= LTE_MAX_PERIOD_S
         and bool(_near_multiple(p, 1e-3, min(max(0.02e-3, 0.005 * p), 0.2e-3)))
     )
-    wide = med_bw >= 1.2e6 and f.edge_distance_hz <= 3 * f.span_hz / 256
+    at_edge = f.edge_distance_hz <= 3 * f.span_hz / 256  # touches the capture edge
+    wide = med_bw >= 1.2e6 and at_edge
 
     if continuous and med_bw <= 60e3:
         return Classification(
@@ -208,10 +209,8 @@ def classify(f: EmitterFeatures) -> Classification:
     # A weak burst still tells its shape when it is long (its edges are a small part of it) or when
     # it fits a cellular burst tightly at a few dB over the noise (a chance fit is rare).
     # (Weak and narrow as a CW tone, a long burst is more likely a spur that faded in the dwell.)
-    long_unit = (
-        med_dur >= 2e-3
-        and (med_snr is None or med_snr >= LONG_SNR_DB)
-        and (med_snr is None or med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ)
+    long_unit = med_dur >= 2e-3 and (
+        med_snr is None or (med_snr >= LONG_SNR_DB and (med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ))
     )
     tight = (
         med_snr is not None
@@ -326,7 +325,7 @@ def classify(f: EmitterFeatures) -> Classification:
             )
         if med_bw >= 0.9e6 and bool(_near_multiple(med_bw, RB_HZ, 0.25 * RB_HZ)):
             return Classification("lte", 0.4, f"always-on {med_bw / 1e6:.2f} MHz, a multiple of 180 kHz RBs")
-        if f.edge_distance_hz <= 3 * f.span_hz / 256:
+        if at_edge:
             # Cut by the capture edge (a carrier partly outside it): its width says nothing.
             return Classification(
                 "unknown", 0.2, f"always-on signal cut by the capture edge ({med_bw / 1e3:.0f} kHz seen)"

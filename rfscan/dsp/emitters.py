@@ -41,28 +41,15 @@ __all__ = ["Emitter", "Watch", "build_emitters", "estimate_period", "group_by_fr
 
 @dataclass(frozen=True)
 class Watch:
-    """A span of spectrum watched for some time (coverage).
-
-    ``own_low_hz``/``own_high_hz``: the part of the span whose bursts this watch keeps (a sweep hop
-    keeps only its own window; neighbouring captures overlap), None: all of it.  The time a
-    frequency was watched counts only the watches that keep its bursts.
-    """
+    """A span of spectrum watched for some time (coverage)."""
 
     center_hz: float
     span_hz: float
     watched_s: float
-    own_low_hz: float | None = None
-    own_high_hz: float | None = None
 
     def contains(self, freq_hz: float) -> bool:
         """True when ``freq_hz`` lies inside the span."""
         return abs(freq_hz - self.center_hz) <= self.span_hz / 2
-
-    def owns(self, freq_hz: float) -> bool:
-        """True when bursts at ``freq_hz`` are kept from this watch."""
-        if self.own_low_hz is None or self.own_high_hz is None:
-            return self.contains(freq_hz)
-        return self.own_low_hz <= freq_hz < self.own_high_hz
 
 
 @dataclass(frozen=True)
@@ -364,13 +351,11 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
     on = float(dur.sum())
     # The watches this emitter's bursts came from (their capture centres): overlapping sweep hops
     # keep only their own window, so a spur kept by one hop is measured against that hop's time only,
-    # and a signal on a hop boundary kept by both against both.  Then the watch keeping its frequency.
+    # and a signal on a hop boundary kept by both against both.  (Else: the watches around it.)
     centres = {b.center_hz for b in bs}
-    relevant = (
-        [w for w in watches if any(abs(w.center_hz - c) < 1.0 for c in centres)]
-        or [w for w in watches if w.owns(freq)]
-        or [w for w in watches if w.contains(freq)]
-    )
+    relevant = [w for w in watches if any(abs(w.center_hz - c) < 1.0 for c in centres)] or [
+        w for w in watches if w.contains(freq)
+    ]
     watched = sum(w.watched_s for w in relevant) or (last - first)
     occupancy = min(on / watched, 1.0) if watched > 0 else 1.0
     # On through every capture it was seen in, in two or more (a sweep's visits): a weak always-on

@@ -144,13 +144,18 @@ def to_complex64(raw: NDArray[Any], datatype: str) -> NDArray[np.complex64]:
     if dt == "cf32_le":
         parts[...] = flat
         return out
+    _scale_into(flat, dt, parts)
+    return out
+
+
+def _scale_into(components: NDArray[Any], dt: str, parts: NDArray[np.float32]) -> None:
+    """``parts = (components - offset) / divisor`` of integer format ``dt``, in float32."""
     offset, divisor = _SCALE[dt]
     if offset:
-        np.subtract(flat, np.float32(offset), out=parts, dtype=np.float32)
+        np.subtract(components, np.float32(offset), out=parts, dtype=np.float32)
         parts *= np.float32(1.0 / divisor)
     else:
-        np.multiply(flat, np.float32(1.0 / divisor), out=parts, dtype=np.float32)
-    return out
+        np.multiply(components, np.float32(1.0 / divisor), out=parts, dtype=np.float32)
 
 
 #: Blocks of at least this many components use the byte-pair table (building it costs ~1 ms once).
@@ -162,13 +167,8 @@ def _pair_table(dt: str) -> NDArray[np.complex64]:
     """complex64 value of every 2-byte (I, Q) pair of an 8-bit format, indexed by the pair read as a
     native uint16 (so the table follows the machine's byte order)."""
     pairs = np.arange(1 << 16, dtype=np.uint16).view(_COMPONENT_DTYPES[dt])  # I, Q in memory order
-    offset, divisor = _SCALE[dt]
     parts = np.empty(pairs.size, np.float32)
-    if offset:
-        np.subtract(pairs, np.float32(offset), out=parts, dtype=np.float32)
-        parts *= np.float32(1.0 / divisor)
-    else:
-        np.multiply(pairs, np.float32(1.0 / divisor), out=parts, dtype=np.float32)
+    _scale_into(pairs, dt, parts)
     table = parts.view(np.complex64)
     table.flags.writeable = False
     return table

@@ -310,7 +310,7 @@ class SurveyEngine:
                     # rtl_tcp: send the next frequency while this dwell's transfer is still being
                     # filled (one transfer per hop instead of two; see RtlTcpSource.read_and_tune).
                     nxt = self._next_center(hops, i, p)
-                    if nxt is not None and nxt != tuned and hasattr(src, "read_and_tune"):
+                    if nxt is not None and nxt != tuned and _pipelined(src):
                         block = src.read_and_tune(n, nxt)
                         tuned = nxt
                     else:
@@ -535,19 +535,19 @@ class SurveyEngine:
         for sp in analysis.spectra:
             self._spectrum(state, sp)
         if self.observer is not None:
-            try:
-                self.observer.dwell(d.hop, d.pass_index, start_s, analysis.spectra, kept)
-            except Exception:  # an observer (a window) must never break the survey
-                log.exception("dwell observer failed; dropped")
-                self.observer = None
+            self._observe(lambda o: o.dwell(d.hop, d.pass_index, start_s, analysis.spectra, kept))
         self.process_s += time.perf_counter() - t0
 
     def _tick(self) -> None:
-        if self.observer is None:
-            return
+        if self.observer is not None:
+            self._observe(lambda o: o.tick())
+
+    def _observe(self, call: Callable[[DwellObserver], None]) -> None:
+        """Call the observer; one that raises is dropped (a window must never break the survey)."""
+        assert self.observer is not None
         try:
-            self.observer.tick()
-        except Exception:  # see _process
+            call(self.observer)
+        except Exception:
             log.exception("dwell observer failed; dropped")
             self.observer = None
 
@@ -634,9 +634,7 @@ class SurveyEngine:
 
         bursts = [r.burst for r in self.bursts]
         watches = [
-            Watch(st.hop.center_hz, self.rate_hz, st.dwell_total_s, st.hop.low_hz, st.hop.high_hz)
-            for st in self.hops.values()
-            if st.visits
+            Watch(st.hop.center_hz, self.rate_hz, st.dwell_total_s) for st in self.hops.values() if st.visits
         ]
         emitters, assignment = build_emitters(bursts, watches)
         stitched = self._stitch_across_hops(emitters, assignment)

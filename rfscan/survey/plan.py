@@ -201,7 +201,7 @@ class HopPlan:
         """Estimated time per hop (settle + dwell, rounded up to whole ``hop_quantum_s``)."""
         t = self.settle_s + self.dwell_s
         q = self.hop_quantum_s
-        return math.ceil(t / q - 1e-9) * q if q > 0 else t
+        return _quanta(t, q) * q if q > 0 else t
 
     def revisit_s(self, sources: int = 1) -> float:
         """Estimated time between two visits of one hop with ``sources`` dongles sharing the plan."""
@@ -374,6 +374,11 @@ def _clip(
     return reach, missing
 
 
+def _quanta(t_s: float, quantum_s: float) -> int:
+    """Whole quanta a time takes (rounded up; a rounding error under 1e-9 of one is not one more)."""
+    return math.ceil(t_s / quantum_s - 1e-9)
+
+
 def choose_dwell_s(
     hop_count: int,
     settle_s: float,
@@ -525,7 +530,7 @@ def plan_hops(
         # A hop takes whole quanta anyway (rtl_tcp transfers): the dwell fills what is left of them,
         # with as many quanta as keep the revisit within the target (at least one).
         per = math.ceil(len(unique) / max(sources, 1))
-        k = max(1, math.ceil((settle_s + dwell) / hop_quantum_s - 1e-9))
+        k = max(1, _quanta(settle_s + dwell, hop_quantum_s))
         while k > 1 and per * k * hop_quantum_s > target_revisit_s:
             k -= 1
         dwell = min(MAX_DWELL_S, max(MIN_DWELL_S, k * hop_quantum_s - settle_s))

@@ -220,10 +220,7 @@ def test_a_signal_on_a_hop_boundary_is_measured_against_both_hops_watch_time() -
     from rfscan.dsp import Burst, Watch, build_emitters
 
     f_edge = 850.9e6  # boundary between the hops centred at 850.0 and 851.8 MHz
-    watches = [
-        Watch(850.0e6, 2.4e6, 0.2, 849.1e6, f_edge),
-        Watch(851.8e6, 2.4e6, 0.2, f_edge, 852.7e6),
-    ]
+    watches = [Watch(850.0e6, 2.4e6, 0.2), Watch(851.8e6, 2.4e6, 0.2)]
 
     def burst(t: float, centre: float) -> Burst:
         return Burst(
