@@ -19,6 +19,12 @@ not a whole number of ms is GSM even when weak bursts measure like 0.5 ms LTE sl
 ``WEAK_SNR_DB`` (8 dB median burst SNR) burst edges are under the noise: a single weak burst is
 "unknown" (unless PRACH- or chirp-shaped), and weak emitters are never called "noncellular" (nor
 NB-IoT unless repeated or long): their measured shapes are not trusted to rule a cellular one out.
+A weak chirp breaks into short pieces whose centroid spread is mostly noise, but each piece's centroid
+still drifts with the chirp: pieces of a weak emitter that drift the same way (Stouffer sum of their
+regression t statistics, :attr:`rfscan.dsp.detect.Burst.drift_t`) are "noncellular"; a stationary
+signal's pieces drift both ways about equally.  A weak narrow unit (a single NB-IoT tone reads as
+narrow as a CW spur) is NB-IoT only when it lasts, or its pieces span, a whole number of ms (>= 4 ms)
+and it fills little of the watched time (a spur fading in a dwell keeps to no such length).
 LTE-M and an LTE PUSCH of <= 6 RB have the same per-subframe shape; what tells them apart is timing
 (Rel-13 eMTC, TS 36.211/36.213): an LTE-M transmission is repeated over many consecutive subframes
 (CE mode A up to 32, mode B up to 2048) and may hop between two 6-PRB (1.08 MHz) narrowbands every
@@ -54,16 +60,28 @@ WEAK_SNR_DB = 8.0
 SHAPE_SNR_DB = 5.0
 #: A weak burst of 2 ms or more is measured well enough from this SNR (dB) up.
 LONG_SNR_DB = 4.0
+#: Narrowest 98% span of a GSM burst: a weak access burst (3 frames) keeps only the core of its
+#: GMSK spectrum over the noise (measured 110-135 kHz at 6-9 dB); nothing else cellular is that
+#: narrow and that short (NB-IoT units last >= 1 ms).
+GSM_MIN_HZ = 100e3
+#: A narrow unit of a whole number of ms (>= 4 ms) is measured well enough from this SNR (dB).
+WHOLE_MS_SNR_DB = 1.0
 #: Widest 98% span of a one-RB (180 kHz) signal: SC-FDMA skirts and a weak edge add up to ~50 kHz.
 ONE_RB_MAX_HZ = 250e3
 #: Longest period read as LTE timing: SRS periodicity up to 320 ms (TS 36.213 8.2).
 LTE_MAX_PERIOD_S = 0.32
-#: Widest 98% span of a weak CW tone (a spur): 2-4 bins of 9.4 kHz; a weak single-tone NB-IoT unit
-#: reads 50-110 kHz (its pi/2-BPSK sidelobes), so weak narrow "units" must be wider than this.
+#: Widest 98% span of a weak CW tone (a spur): 2-4 bins of 9.4 kHz.  A weak single-tone NB-IoT unit
+#: reads 25-110 kHz (its pi/2-BPSK sidelobes, less those under the noise), so a weak narrow "unit"
+#: must be wider than this or last a whole number of ms.
 CW_MAX_HZ = 45e3
 #: Stretch (s) of a weak narrow transmission seen in pieces: NB-IoT resource units last 1-32 ms
 #: (TS 36.211 10.1.2.3: single tone 8 ms at 15 kHz, 32 ms at 3.75 kHz), twice that with edges lost.
 NARROW_UNIT_S = (2e-3, 64e-3)
+#: Weak drift test (pieces of a weak chirp): per-piece centroid-drift t statistics are clipped to
+#: +-DRIFT_T_CLIP (a few frames give heavy-tailed t values), and their Stouffer sum must reach
+#: DRIFT_Z_MIN with >= 75% of the clear (|t| >= 1) pieces drifting the same way, over >= 2 pieces.
+DRIFT_T_CLIP = 4.0
+DRIFT_Z_MIN = 4.0
 #: Shortest LTE-M repetition train (4 subframes, CE mode A), less one 107 us frame of edge error.
 TRAIN_MIN_S = 3.9e-3
 
@@ -103,6 +121,9 @@ class EmitterFeatures:
         short retuning gaps (:func:`rfscan.dsp.emitters.build_emitters`).
     sweeps : ndarray or None
         Per-burst sweep statistic (:attr:`rfscan.dsp.detect.Burst.sweep`); None: not measured.
+    drift_ts : ndarray or None
+        Per-burst t statistic of the centroid drift (:attr:`rfscan.dsp.detect.Burst.drift_t`; 0: not
+        measured); None: not measured.
     snrs_db : ndarray or None
         Per-burst SNR; None: not measured (taken as strong).
     span_s : float or None
@@ -119,6 +140,7 @@ class EmitterFeatures:
     pucch_pair: bool = False
     narrowband_hop: bool = False
     sweeps: NDArray[np.float64] | None = None
+    drift_ts: NDArray[np.float64] | None = None
     snrs_db: NDArray[np.float64] | None = None
     span_s: float | None = None
 
@@ -129,6 +151,23 @@ def _near_multiple(
     x = np.asarray(x, np.float64)
     k = np.maximum(np.round(x / unit), 1.0)
     return np.asarray(np.abs(x - k * unit) <= tol)
+
+
+def _drift_z(t: NDArray[np.float64]) -> float | None:
+    """Stouffer z of the pieces' centroid-drift t statistics when they show one chirp, else None.
+
+    A stationary signal's pieces give t values scattered about 0 (their sum over sqrt(n) is about
+    unit-normal); the pieces of a weak chirp each drift a little, the same way.
+    """
+    v = np.clip(t[t != 0.0], -DRIFT_T_CLIP, DRIFT_T_CLIP)
+    if v.size < 2:
+        return None
+    clear = v[np.abs(v) >= 1.0]
+    if clear.size == 0:
+        return None
+    one_way = max(float(np.mean(clear > 0)), float(np.mean(clear < 0)))
+    z = float(v.sum()) / float(np.sqrt(v.size))
+    return z if abs(z) >= DRIFT_Z_MIN and one_way >= 0.75 else None
 
 
 def classify(f: EmitterFeatures) -> Classification:
@@ -148,7 +187,7 @@ def classify(f: EmitterFeatures) -> Classification:
         | (np.abs(dur - GSM_NORMAL_S) <= 70e-6)
         | (np.abs(dur[:, None] - slots[None, :]) <= 90e-6).any(axis=1)
     )
-    gsm_bw = (bw >= 120e3) & (bw <= 320e3)  # weak bursts read narrower (skirts under the noise)
+    gsm_bw = (bw >= GSM_MIN_HZ) & (bw <= 320e3)  # weak bursts read narrower (skirts under the noise)
     # LTE transmits whole 0.5 ms slots / 1 ms subframes; a long run of subframes (a repetition train)
     # is measured to within a couple of frames at each edge, so the tolerance grows a little with it.
     lte_dur = _near_multiple(dur, 0.5e-3, np.maximum(80e-6, 0.02 * dur)) & (dur >= 0.42e-3) & (dur <= 10.0)
@@ -194,6 +233,16 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "noncellular", 0.8, f"chirped bursts ({f_chirp:.0%} sweep in frequency, LoRa-like)"
         )
+    med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
+    if med_snr is not None and med_snr < WEAK_SNR_DB and f.drift_ts is not None:
+        z = _drift_z(np.asarray(f.drift_ts, np.float64))
+        if z is not None:
+            return Classification(
+                "noncellular",
+                0.5,
+                f"{n} weak pieces whose power centroid drifts one way in time (drift z {z:+.1f}): "
+                "a chirp under the noise (LoRa-like)",
+            )
     if f.pucch_pair:
         return Classification(
             "lte", 0.8, "0.5 ms slots alternating between two symmetric carrier edges (PUCCH)"
@@ -205,19 +254,30 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{med_bw / 1e6:.2f} MHz (<= 6 RB) dwells of {med_dur * 1e3:.1f} ms hopping between two "
             "1.08 MHz narrowbands with short retuning gaps (LTE-M frequency hopping)",
         )
-    med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
     # A weak burst still tells its shape when it is long (its edges are a small part of it) or when
     # it fits a cellular burst tightly at a few dB over the noise (a chance fit is rare).
     # (Weak and narrow as a CW tone, a long burst is more likely a spur that faded in the dwell.)
+    # A long narrow unit lasting a whole number of ms (>= 4: NB-IoT single-tone units are 8 or 32 ms)
+    # that fills little of the watched time is measured well enough from WHOLE_MS_SNR_DB: a single
+    # tone's SNR in its 98% span reads several dB under its SNR in 15 kHz.  Otherwise a weak
+    # tone-narrow unit may be a spur that faded in the dwell.
+    whole_ms = (
+        med_dur >= TRAIN_MIN_S
+        and bool(_near_multiple(med_dur, 1e-3, 0.1e-3))
+        and f.occupancy < 0.2
+        and med_bw <= ONE_RB_MAX_HZ
+    )
     long_unit = med_dur >= 2e-3 and (
-        med_snr is None or (med_snr >= LONG_SNR_DB and (med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ))
+        med_snr is None
+        or (med_snr >= LONG_SNR_DB and (med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ))
+        or (whole_ms and med_snr >= WHOLE_MS_SNR_DB)
     )
     tight = (
         med_snr is not None
         and med_snr >= SHAPE_SNR_DB
         and (
             (
-                (120e3 <= med_bw <= 320e3)
+                (120e3 <= med_bw <= 320e3)  # a single weak piece: the full width of a burst
                 and min(abs(med_dur - GSM_ACCESS_S), abs(med_dur - GSM_NORMAL_S)) <= 60e-6
             )
             or (med_bw >= 150e3 and abs(med_dur - 1e-3) <= 60e-6)
@@ -251,7 +311,7 @@ def classify(f: EmitterFeatures) -> Classification:
     # A period on the TDMA grid that is not a whole number of ms is GSM timing; it outweighs the noisy
     # per-burst shape of weak bursts (a 0.546 ms burst measured 0.45 ms reads as an LTE slot).
     gsm_shape = (
-        150e3 * 0.8 <= med_bw <= 320e3
+        GSM_MIN_HZ <= med_bw <= 320e3
         and (abs(med_dur - GSM_NORMAL_S) <= 90e-6 or abs(med_dur - GSM_ACCESS_S) <= 90e-6)
     ) or f_gsm >= 0.5
     if gsm_period and not lte_period and gsm_shape and n >= 3:
@@ -350,7 +410,13 @@ def classify(f: EmitterFeatures) -> Classification:
         and NARROW_UNIT_S[0] <= span <= NARROW_UNIT_S[1]
         and float(dur.sum()) >= 0.6 * span
         and f.occupancy < 0.5
-        and CW_MAX_HZ < med_bw <= ONE_RB_MAX_HZ
+        and med_bw <= ONE_RB_MAX_HZ
+        # as narrow as a CW tone: only when the pieces span a whole unit (a spur fading in and out
+        # of a dwell does not keep to whole ms)
+        and (
+            med_bw > CW_MAX_HZ
+            or (span >= TRAIN_MIN_S and bool(_near_multiple(span, 1e-3, 0.15e-3)) and f.occupancy < 0.2)
+        )
     )
     if pieces:
         return Classification(

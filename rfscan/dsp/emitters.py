@@ -377,6 +377,7 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
         pucch_pair=pair == "pucch",
         narrowband_hop=pair == "hop",
         sweeps=np.array([b.sweep for b in bs]),
+        drift_ts=np.array([b.drift_t for b in bs]),
         snrs_db=np.array([b.snr_db for b in bs]),
         span_s=last - first,
     )
