@@ -565,20 +565,43 @@ class BurstDetector:
         return out
 
     # -- internals --------------------------------------------------------------------------------
-    def _narrow(
-        self, power: FloatArray, mask: NDArray[np.bool_], frame_start: int, k: int, factor: float
-    ) -> None:
-        """OR the integrating narrow test into ``mask`` (see :class:`DetectConfig`): groups of
-        ``k`` frames aligned on the absolute frame index (so results do not depend on the block size
-        except for groups cut by a block edge), ``narrow_bins`` bins wide, thresholded at ``factor``
-        times their noise mean."""
+    def _narrow_all(self, power: FloatArray, mask: NDArray[np.bool_], frame_start: int) -> None:
+        """Run the integrating tests of :attr:`narrow_tiers` with one pass over the block: the
+        short groups' sums are summed again into the long groups (each long group is aligned on the
+        absolute frame index, so it holds whole short groups)."""
         f_rows, n = power.shape
-        nb = self.cfg.narrow_bins
-        q0 = (-frame_start) % k
-        nq = (f_rows - q0) // k
+        k0 = self.cfg.narrow_frames
+        q0 = (-frame_start) % k0
+        nq = (f_rows - q0) // k0
         if nq <= 0:
             return
-        grp = power[q0 : q0 + nq * k].reshape(nq, k, n).sum(axis=1)  # one pass over the block
+        grp0 = power[q0 : q0 + nq * k0].reshape(nq, k0, n).sum(axis=1)
+        for k, factor in self.narrow_tiers:
+            r = k // k0
+            qk = (-frame_start) % k
+            nqk = (f_rows - qk) // k
+            if nqk <= 0:
+                continue
+            j0 = (qk - q0) // k0
+            grp = grp0 if r == 1 else grp0[j0 : j0 + nqk * r].reshape(nqk, r, n).sum(axis=1)
+            self._narrow(power, mask, k, factor, qk, grp)
+
+    def _narrow(
+        self,
+        power: FloatArray,
+        mask: NDArray[np.bool_],
+        k: int,
+        factor: float,
+        q0: int,
+        grp: NDArray[np.float32],
+    ) -> None:
+        """OR one integrating narrow test into ``mask`` (see :class:`DetectConfig`): ``grp`` holds
+        the sums of groups of ``k`` frames from row ``q0`` on, aligned on the absolute frame index (so
+        results do not depend on the block size except for groups cut by a block edge); boxes of
+        ``narrow_bins`` bins are thresholded at ``factor`` times their noise mean."""
+        n = power.shape[1]
+        nb = self.cfg.narrow_bins
+        nq = grp.shape[0]
         m = n - nb + 1
         box = grp[:, :m].copy()
         for j in range(1, nb):  # a loop over the few bins of the box
@@ -606,8 +629,13 @@ class BurstDetector:
         # Local reference across frequency (median of the group's boxes over +-15 bins): the skirts
         # of a strong burst lift the noise around it for its duration by ~1 dB, which this sensitive
         # test would otherwise pick up as weak bursts; a narrow signal does not move the median.
-        local = ndimage.median_filter(box[rows], size=(1, 31), mode="nearest")
-        new &= box[rows] > factor * local
+        # (Only at the candidate boxes: a median filter over whole rows cost more than the rest of
+        # this test.)
+        ri, ci = np.nonzero(new)
+        b_rows = box[rows]
+        cols = np.clip(ci[:, None] + _LOCAL_OFFSETS[None, :], 0, m - 1)  # edges repeat ("nearest")
+        local = np.partition(b_rows[ri[:, None], cols], _LOCAL_HALF, axis=1)[:, _LOCAL_HALF]
+        new[ri, ci] = b_rows[ri, ci] > factor * local
         keep = new.any(axis=1)
         rows, new, own = rows[keep], new[keep], own[keep]
         if rows.size == 0:
@@ -649,8 +677,8 @@ class BurstDetector:
         np.greater(acc.reshape(f_rows, n), thr, out=self._mflat[h : h + size].reshape(f_rows, n))
         self._mflat[:h] = False
         mask = self._mflat[:size].reshape(f_rows, n)
-        for k, factor in self.narrow_tiers:
-            self._narrow(power, mask, frame_start, k, factor)
+        if self.narrow_tiers:
+            self._narrow_all(power, mask, frame_start)
         if self._dc is not None:
             lo, hi = self._dc
             left, right = lo - 1, hi + 1
@@ -974,6 +1002,10 @@ def _drift_t(c: _Component) -> float:
 #: deviations (of the sum over the component's frames).
 _SPAN_SIGMA = 2.0
 _SPAN_MIN_FRAMES = 16
+
+#: Half-width (bins) of the local median reference of the integrating test.
+_LOCAL_HALF = 15
+_LOCAL_OFFSETS = np.arange(-_LOCAL_HALF, _LOCAL_HALF + 1)
 
 #: Smallest centroid step (bins) between two touching bursts that are cut apart (~75 kHz at 2.4 MS/s).
 _STEP_MIN_BINS = 8
