@@ -60,12 +60,18 @@ WEAK_SNR_DB = 8.0
 SHAPE_SNR_DB = 5.0
 #: A weak burst of 2 ms or more is measured well enough from this SNR (dB) up.
 LONG_SNR_DB = 4.0
-#: Narrowest 98% span of a GSM burst: a weak access burst (3 frames) keeps only the core of its
-#: GMSK spectrum over the noise (measured 110-135 kHz at 6-9 dB); nothing else cellular is that
-#: narrow and that short (NB-IoT units last >= 1 ms).
+#: Narrowest 98% span of a GSM access burst at >= WEAK_SNR_DB: in 3 frames it keeps only the core of
+#: its GMSK spectrum over the noise (measured 110-135 kHz at 8-9 dB); nothing else cellular is that
+#: short (LTE slots are 0.5 ms, NB-IoT units >= 1 ms).  Other GSM bursts: 120 kHz, or this width
+#: when GSM frame timing backs them.
 GSM_MIN_HZ = 100e3
-#: A narrow unit of a whole number of ms (>= 4 ms) is measured well enough from this SNR (dB).
-WHOLE_MS_SNR_DB = 1.0
+#: Lengths (s) of tone-narrow NB-IoT transmissions: resource units of 3 tones (4 ms) and 1 tone
+#: (8 ms at 15 kHz, 32 ms at 3.75 kHz), repeated 2**k times (TS 36.211 10.1.2.3, TS 36.213 16.5),
+#: and the relative tolerance a weak unit's measured length keeps to (its edges under the noise).
+NARROW_UNIT_LENGTHS_S = 4e-3 * 2.0 ** np.arange(6)
+NARROW_UNIT_TOL = 0.06
+#: A narrow unit of such a length is measured well enough from this SNR (dB).
+WHOLE_MS_SNR_DB = 2.0
 #: Widest 98% span of a one-RB (180 kHz) signal: SC-FDMA skirts and a weak edge add up to ~50 kHz.
 ONE_RB_MAX_HZ = 250e3
 #: Longest period read as LTE timing: SRS periodicity up to 320 ms (TS 36.213 8.2).
@@ -79,9 +85,16 @@ CW_MAX_HZ = 45e3
 NARROW_UNIT_S = (2e-3, 64e-3)
 #: Weak drift test (pieces of a weak chirp): per-piece centroid-drift t statistics are clipped to
 #: +-DRIFT_T_CLIP (a few frames give heavy-tailed t values), and their Stouffer sum must reach
-#: DRIFT_Z_MIN with >= 75% of the clear (|t| >= 1) pieces drifting the same way, over >= 2 pieces.
+#: DRIFT_Z_MIN with >= DRIFT_ONE_WAY of the clear (|t| >= 1) pieces, >= DRIFT_MIN_PIECES of them,
+#: drifting the same way (all of them up to 6 pieces; a LoRa packet's 2.25 sync down-chirps may give
+#: a few of the other sign).  A piece holding a frequency step also gives a large |t| (an NB-IoT
+#: NPRACH tone hops by 3.75 or 22.5 kHz every 1.4 ms, TS 36.211 10.1.6), but its steps go both ways;
+#: and the pieces must be wider than DRIFT_MIN_HZ, more than the 45 kHz that NPRACH hops within.
 DRIFT_T_CLIP = 4.0
 DRIFT_Z_MIN = 4.0
+DRIFT_MIN_PIECES = 3
+DRIFT_ONE_WAY = 0.85
+DRIFT_MIN_HZ = 60e3
 #: Shortest LTE-M repetition train (4 subframes, CE mode A), less one 107 us frame of edge error.
 TRAIN_MIN_S = 3.9e-3
 
@@ -153,6 +166,12 @@ def _near_multiple(
     return np.asarray(np.abs(x - k * unit) <= tol)
 
 
+def _narrow_unit_length(duration_s: float) -> bool:
+    """Whether a duration is that of a tone-narrow NB-IoT transmission (``NARROW_UNIT_LENGTHS_S``)."""
+    rel = np.abs(duration_s / NARROW_UNIT_LENGTHS_S - 1.0)
+    return bool((rel <= NARROW_UNIT_TOL).any())
+
+
 def _drift_z(t: NDArray[np.float64]) -> float | None:
     """Stouffer z of the pieces' centroid-drift t statistics when they show one chirp, else None.
 
@@ -160,14 +179,12 @@ def _drift_z(t: NDArray[np.float64]) -> float | None:
     unit-normal); the pieces of a weak chirp each drift a little, the same way.
     """
     v = np.clip(t[t != 0.0], -DRIFT_T_CLIP, DRIFT_T_CLIP)
-    if v.size < 2:
-        return None
     clear = v[np.abs(v) >= 1.0]
-    if clear.size == 0:
+    if clear.size < DRIFT_MIN_PIECES:
         return None
     one_way = max(float(np.mean(clear > 0)), float(np.mean(clear < 0)))
     z = float(v.sum()) / float(np.sqrt(v.size))
-    return z if abs(z) >= DRIFT_Z_MIN and one_way >= 0.75 else None
+    return z if abs(z) >= DRIFT_Z_MIN and one_way >= DRIFT_ONE_WAY else None
 
 
 def classify(f: EmitterFeatures) -> Classification:
@@ -187,7 +204,11 @@ def classify(f: EmitterFeatures) -> Classification:
         | (np.abs(dur - GSM_NORMAL_S) <= 70e-6)
         | (np.abs(dur[:, None] - slots[None, :]) <= 90e-6).any(axis=1)
     )
-    gsm_bw = (bw >= GSM_MIN_HZ) & (bw <= 320e3)  # weak bursts read narrower (skirts under the noise)
+    # Weak bursts read narrower (skirts under the noise).  An access burst of 3 frames clearly over
+    # the noise may keep only the core of its spectrum: nothing else cellular is that short.
+    snr = np.full(n, np.inf) if f.snrs_db is None or f.snrs_db.size != n else np.asarray(f.snrs_db)
+    access = (np.abs(dur - GSM_ACCESS_S) <= 70e-6) & (snr >= WEAK_SNR_DB)
+    gsm_bw = ((bw >= 120e3) | (access & (bw >= GSM_MIN_HZ))) & (bw <= 320e3)
     # LTE transmits whole 0.5 ms slots / 1 ms subframes; a long run of subframes (a repetition train)
     # is measured to within a couple of frames at each edge, so the tolerance grows a little with it.
     lte_dur = _near_multiple(dur, 0.5e-3, np.maximum(80e-6, 0.02 * dur)) & (dur >= 0.42e-3) & (dur <= 10.0)
@@ -233,16 +254,6 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "noncellular", 0.8, f"chirped bursts ({f_chirp:.0%} sweep in frequency, LoRa-like)"
         )
-    med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
-    if med_snr is not None and med_snr < WEAK_SNR_DB and f.drift_ts is not None:
-        z = _drift_z(np.asarray(f.drift_ts, np.float64))
-        if z is not None:
-            return Classification(
-                "noncellular",
-                0.5,
-                f"{n} weak pieces whose power centroid drifts one way in time (drift z {z:+.1f}): "
-                "a chirp under the noise (LoRa-like)",
-            )
     if f.pucch_pair:
         return Classification(
             "lte", 0.8, "0.5 ms slots alternating between two symmetric carrier edges (PUCCH)"
@@ -254,19 +265,24 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{med_bw / 1e6:.2f} MHz (<= 6 RB) dwells of {med_dur * 1e3:.1f} ms hopping between two "
             "1.08 MHz narrowbands with short retuning gaps (LTE-M frequency hopping)",
         )
+    med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
+    if med_snr is not None and med_snr < WEAK_SNR_DB and med_bw > DRIFT_MIN_HZ and f.drift_ts is not None:
+        z = _drift_z(np.asarray(f.drift_ts, np.float64))
+        if z is not None:
+            return Classification(
+                "noncellular",
+                0.5,
+                f"{n} weak pieces whose power centroid drifts one way in time (drift z {z:+.1f}): "
+                "a chirp under the noise (LoRa-like)",
+            )
     # A weak burst still tells its shape when it is long (its edges are a small part of it) or when
     # it fits a cellular burst tightly at a few dB over the noise (a chance fit is rare).
     # (Weak and narrow as a CW tone, a long burst is more likely a spur that faded in the dwell.)
-    # A long narrow unit lasting a whole number of ms (>= 4: NB-IoT single-tone units are 8 or 32 ms)
-    # that fills little of the watched time is measured well enough from WHOLE_MS_SNR_DB: a single
-    # tone's SNR in its 98% span reads several dB under its SNR in 15 kHz.  Otherwise a weak
-    # tone-narrow unit may be a spur that faded in the dwell.
-    whole_ms = (
-        med_dur >= TRAIN_MIN_S
-        and bool(_near_multiple(med_dur, 1e-3, 0.1e-3))
-        and f.occupancy < 0.2
-        and med_bw <= ONE_RB_MAX_HZ
-    )
+    # A long narrow unit of a tone-narrow NB-IoT length (4 * 2**k ms) that fills little of the watched
+    # time is measured well enough from WHOLE_MS_SNR_DB: a single tone's SNR in its 98% span reads
+    # several dB under its SNR in 15 kHz.  Otherwise a weak tone-narrow unit may be a spur that faded
+    # in the dwell.
+    whole_ms = _narrow_unit_length(med_dur) and f.occupancy < 0.2 and med_bw <= ONE_RB_MAX_HZ
     long_unit = med_dur >= 2e-3 and (
         med_snr is None
         or (med_snr >= LONG_SNR_DB and (med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ))
@@ -413,10 +429,7 @@ def classify(f: EmitterFeatures) -> Classification:
         and med_bw <= ONE_RB_MAX_HZ
         # as narrow as a CW tone: only when the pieces span a whole unit (a spur fading in and out
         # of a dwell does not keep to whole ms)
-        and (
-            med_bw > CW_MAX_HZ
-            or (span >= TRAIN_MIN_S and bool(_near_multiple(span, 1e-3, 0.15e-3)) and f.occupancy < 0.2)
-        )
+        and (med_bw > CW_MAX_HZ or (_narrow_unit_length(span) and f.occupancy < 0.2))
     )
     if pieces:
         return Classification(
@@ -428,7 +441,7 @@ def classify(f: EmitterFeatures) -> Classification:
     if (
         med_bw <= ONE_RB_MAX_HZ
         and med_dur >= 0.95e-3
-        and bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur)))
+        and (bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur))) or whole_ms)
         and (not weak or repeated or long_unit)
     ):
         return Classification("nbiot", 0.4, f"narrow ({med_bw / 1e3:.0f} kHz) bursts of whole ms")

@@ -937,9 +937,11 @@ class BurstDetector:
         noise = noise_bin / enbw * bw_bins
         snr_db = 10.0 * math.log10(max(sig, 1e-30) / max(noise, 1e-30))
         if snr_db < cfg.min_snr_db:
-            # A weak narrow signal (a single tone found by the integrating test) keeps its excess in
-            # the bins where it was detected; its 98% span adds the noise of its sides.  Measure it
-            # over those bins instead.
+            if n_frames < _SPAN_MIN_FRAMES:
+                return None  # a short sliver (of a weak wide burst, or noise): not measured apart
+            # A weak narrow signal of some length (a single tone found by the integrating test) keeps
+            # its excess in the bins where it was detected; its 98% span adds the noise of its sides.
+            # Measure it over those bins instead.
             core = slice(c.k_lo, c.k_hi + 1)
             frac = min(max(float(col[core].sum()) / max(float(col.sum()), 1e-30), 0.0), 1.0)
             bw_bins = float(c.k_hi - c.k_lo + 1)
