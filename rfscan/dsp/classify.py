@@ -20,11 +20,12 @@ not a whole number of ms is GSM even when weak bursts measure like 0.5 ms LTE sl
 "unknown" (unless PRACH- or chirp-shaped), and weak emitters are never called "noncellular" (nor
 NB-IoT unless repeated or long): their measured shapes are not trusted to rule a cellular one out.
 A weak chirp breaks into short pieces whose centroid spread is mostly noise, but each piece's centroid
-still drifts with the chirp: pieces of a weak emitter that drift the same way (Stouffer sum of their
-regression t statistics, :attr:`rfscan.dsp.detect.Burst.drift_t`) are "noncellular"; a stationary
-signal's pieces drift both ways about equally.  A weak narrow unit (a single NB-IoT tone reads as
-narrow as a CW spur) is NB-IoT only when it lasts, or its pieces span, a whole number of ms (>= 4 ms)
-and it fills little of the watched time (a spur fading in a dwell keeps to no such length).
+still drifts with the chirp: >= 3 pieces of a weak emitter, wider than NB-IoT NPRACH's 45 kHz, that
+nearly all drift the same way (Stouffer sum of their regression t statistics,
+:attr:`rfscan.dsp.detect.Burst.drift_t`) are "noncellular"; a stationary or hopping signal's pieces
+drift both ways.  A weak narrow unit (a single NB-IoT tone reads as narrow as a CW spur) is NB-IoT
+only when it lasts, or its pieces span, an NB-IoT length (4, 8, 16, 32... ms, within 6%), from 2 dB,
+and it fills little of the watched time.
 LTE-M and an LTE PUSCH of <= 6 RB have the same per-subframe shape; what tells them apart is timing
 (Rel-13 eMTC, TS 36.211/36.213): an LTE-M transmission is repeated over many consecutive subframes
 (CE mode A up to 32, mode B up to 2048) and may hop between two 6-PRB (1.08 MHz) narrowbands every
