@@ -467,6 +467,7 @@ class BurstDetector:
         self.narrow_ok: NDArray[np.bool_] | None = None
         self._flat: NDArray[np.float32] | None = None
         self._floor_nodc: NDArray[np.float64] | None = None
+        self._held: NDArray[np.float32] | None = None
         n = stft.nfft
         c = n // 2
         h = self.cfg.dc_halfwidth_bins
@@ -481,7 +482,10 @@ class BurstDetector:
         *,
         narrow_ok: NDArray[np.bool_] | None = None,
     ) -> list[Burst]:
-        """Detect in one block of rows; return the bursts that ended (closed) in it.
+        """Detect in one block of rows; return the bursts that closed.
+
+        The rows after the block's last boundary of the longest integrating group (at most 31
+        frames) are held back and processed with the next block, or by :meth:`flush`.
 
         Parameters
         ----------
@@ -496,7 +500,7 @@ class BurstDetector:
             the integrating narrow test runs only on boxes of such bins.  None: everywhere.
         """
         closed: list[Burst] = []
-        f_rows, n = power.shape
+        f_rows = power.shape[0]
         if self.next_frame is not None and frame_start != self.next_frame:
             closed.extend(self.flush())
         self.floor = np.asarray(floor, np.float64)
@@ -505,6 +509,32 @@ class BurstDetector:
         if f_rows == 0:
             return closed
         self.next_frame = frame_start + f_rows
+        # The integrating tests sum groups of frames aligned on the absolute frame index; a group cut
+        # by a block edge would be lost.  The rows after the block's last group boundary are held
+        # back and processed with the start of the next block (or by flush), so that the results do
+        # not depend on how the stream is cut (at the cost of <= one long group of latency).
+        k = max((t for t, _ in self.narrow_tiers), default=1)
+        if self._held is not None:
+            held, self._held = self._held, None
+            first = (-frame_start) % k
+            if first >= f_rows:  # still short of the next group boundary: hold on
+                self._held = np.concatenate([held, power])
+                return closed
+            closed.extend(self._rows(np.concatenate([held, power[:first]]), frame_start - held.shape[0]))
+            power, frame_start = power[first:], frame_start + first
+        if k > 1:
+            keep = power.shape[0] - (frame_start + power.shape[0]) % k
+            if keep < power.shape[0]:
+                self._held = power[max(keep, 0) :].copy()
+                power = power[: max(keep, 0)]
+        if power.shape[0]:
+            closed.extend(self._rows(power, frame_start))
+        return closed
+
+    def _rows(self, power: FloatArray, frame_start: int) -> list[Burst]:
+        """Detect in consecutive rows (the body of :meth:`process`)."""
+        closed: list[Burst] = []
+        n = power.shape[1]
         mask = self._detect_mask(power, frame_start)
         self.cells_tested += mask.size
         rows_any = _rows_any(mask)
@@ -559,7 +589,12 @@ class BurstDetector:
 
     def flush(self) -> list[Burst]:
         """Close every open component (end of stream or discontinuity)."""
-        out = [b for b in (self._finish(o) for o in self.open) if b is not None]
+        out: list[Burst] = []
+        if self._held is not None and self.next_frame is not None:
+            held, self._held = self._held, None
+            out.extend(self._rows(held, self.next_frame - held.shape[0]))
+        self._held = None
+        out.extend(b for b in (self._finish(o) for o in self.open) if b is not None)
         self.open = []
         self.next_frame = None
         return out
@@ -596,9 +631,10 @@ class BurstDetector:
         grp: NDArray[np.float32],
     ) -> None:
         """OR one integrating narrow test into ``mask`` (see :class:`DetectConfig`): ``grp`` holds
-        the sums of groups of ``k`` frames from row ``q0`` on, aligned on the absolute frame index (so
-        results do not depend on the block size except for groups cut by a block edge); boxes of
-        ``narrow_bins`` bins are thresholded at ``factor`` times their noise mean."""
+        the sums of groups of ``k`` frames from row ``q0`` on, aligned on the absolute frame index
+        (:meth:`process` holds back a block's last partial group, so results do not depend on the
+        block size); boxes of ``narrow_bins`` bins are thresholded at ``factor`` times their noise
+        mean."""
         n = power.shape[1]
         nb = self.cfg.narrow_bins
         nq = grp.shape[0]
