@@ -651,15 +651,11 @@ class BurstDetector:
             return
         h = nb // 2
         view = mask[q0 : q0 + nq * k, h : h + m].reshape(nq, k, m)
-        seg = power[q0 : q0 + nq * k].reshape(nq, k, n)[rows]
-        own = seg[:, :, :m].copy()
-        for j in range(1, nb):
-            own += seg[:, :, j : j + m]
         # Only where the per-frame test found nothing in the group: stronger signals keep the
         # per-frame timing and their gaps stay empty.
         new = fire[rows] & ~view[rows].any(axis=1)
         keep = new.any(axis=1)
-        rows, new, own = rows[keep], new[keep], own[keep]
+        rows, new = rows[keep], new[keep]
         if rows.size == 0:
             return
         # Local reference across frequency (median of the group's boxes over +-15 bins): the skirts
@@ -673,11 +669,15 @@ class BurstDetector:
         local = np.partition(b_rows[ri[:, None], cols], _LOCAL_HALF, axis=1)[:, _LOCAL_HALF]
         new[ri, ci] = b_rows[ri, ci] > factor * local
         keep = new.any(axis=1)
-        rows, new, own = rows[keep], new[keep], own[keep]
+        rows, new = rows[keep], new[keep]
         if rows.size == 0:
             return
         # Frames of the firing groups whose own box sum exceeds twice its noise mean (so a burst's
         # edges are not stretched to the group boundaries).
+        seg = power[q0 : q0 + nq * k].reshape(nq, k, n)[rows]
+        own = seg[:, :, :m].copy()
+        for j in range(1, nb):
+            own += seg[:, :, j : j + m]
         hit = (own > 2.0 * fl) & new[:, None, :]
         for j in range(nb):  # mark every bin of a firing box (a tone is 1-2 bins; bursts need min_bins)
             box_view = mask[q0 : q0 + nq * k, j : j + m].reshape(nq, k, m)
