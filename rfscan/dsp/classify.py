@@ -72,14 +72,14 @@ GSM_MIN_HZ = 100e3
 NARROW_UNIT_LENGTHS_S = 4e-3 * 2.0 ** np.arange(6)
 NARROW_UNIT_TOL = 0.06
 #: A narrow unit of such a length is measured well enough from this SNR (dB).
-WHOLE_MS_SNR_DB = 2.0
+NARROW_UNIT_SNR_DB = 2.0
 #: Widest 98% span of a one-RB (180 kHz) signal: SC-FDMA skirts and a weak edge add up to ~50 kHz.
 ONE_RB_MAX_HZ = 250e3
 #: Longest period read as LTE timing: SRS periodicity up to 320 ms (TS 36.213 8.2).
 LTE_MAX_PERIOD_S = 0.32
 #: Widest 98% span of a weak CW tone (a spur): 2-4 bins of 9.4 kHz.  A weak single-tone NB-IoT unit
 #: reads 25-110 kHz (its pi/2-BPSK sidelobes, less those under the noise), so a weak narrow "unit"
-#: must be wider than this or last a whole number of ms.
+#: must be wider than this or last an NB-IoT unit length.
 CW_MAX_HZ = 45e3
 #: Stretch (s) of a weak narrow transmission seen in pieces: NB-IoT resource units last 1-32 ms
 #: (TS 36.211 10.1.2.3: single tone 8 ms at 15 kHz, 32 ms at 3.75 kHz), twice that with edges lost.
@@ -280,14 +280,14 @@ def classify(f: EmitterFeatures) -> Classification:
     # it fits a cellular burst tightly at a few dB over the noise (a chance fit is rare).
     # (Weak and narrow as a CW tone, a long burst is more likely a spur that faded in the dwell.)
     # A long narrow unit of a tone-narrow NB-IoT length (4 * 2**k ms) that fills little of the watched
-    # time is measured well enough from WHOLE_MS_SNR_DB: a single tone's SNR in its 98% span reads
+    # time is measured well enough from NARROW_UNIT_SNR_DB: a single tone's SNR in its 98% span reads
     # several dB under its SNR in 15 kHz.  Otherwise a weak tone-narrow unit may be a spur that faded
     # in the dwell.
-    whole_ms = _narrow_unit_length(med_dur) and f.occupancy < 0.2 and med_bw <= ONE_RB_MAX_HZ
+    unit_length = _narrow_unit_length(med_dur) and f.occupancy < 0.2 and med_bw <= ONE_RB_MAX_HZ
     long_unit = med_dur >= 2e-3 and (
         med_snr is None
         or (med_snr >= LONG_SNR_DB and (med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ))
-        or (whole_ms and med_snr >= WHOLE_MS_SNR_DB)
+        or (unit_length and med_snr >= NARROW_UNIT_SNR_DB)
     )
     tight = (
         med_snr is not None
@@ -429,7 +429,7 @@ def classify(f: EmitterFeatures) -> Classification:
         and f.occupancy < 0.5
         and med_bw <= ONE_RB_MAX_HZ
         # as narrow as a CW tone: only when the pieces span a whole unit (a spur fading in and out
-        # of a dwell does not keep to whole ms)
+        # of a dwell keeps to no such length)
         and (med_bw > CW_MAX_HZ or (_narrow_unit_length(span) and f.occupancy < 0.2))
     )
     if pieces:
@@ -442,7 +442,7 @@ def classify(f: EmitterFeatures) -> Classification:
     if (
         med_bw <= ONE_RB_MAX_HZ
         and med_dur >= 0.95e-3
-        and (bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur))) or whole_ms)
+        and (bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur))) or unit_length)
         and (not weak or repeated or long_unit)
     ):
         return Classification("nbiot", 0.4, f"narrow ({med_bw / 1e3:.0f} kHz) bursts of whole ms")

@@ -528,7 +528,7 @@ def test_weak_narrow_stretches_as_wide_as_a_cw_tone_are_nbiot_only_at_unit_lengt
     assert _one(3.7e-3, 28e3, 2.5, n=3, span_s=9.5e-3).tech == "unknown"
     assert _one(16e-3, 30e3, 5.0).tech == "nbiot"
     assert _one(8.3e-3, 34e3, 2.0).tech == "nbiot"  # a real 8 ms tone at 8 dB measured 8.2-8.4 ms
-    assert _one(8.05e-3, 34e3, 1.5).tech == "unknown"  # under WHOLE_MS_SNR_DB
+    assert _one(8.05e-3, 34e3, 1.5).tech == "unknown"  # under NARROW_UNIT_SNR_DB
     assert _one(3.7e-3, 28e3, 2.5, n=3, span_s=8e-3).tech == "nbiot"
     assert _one(15e-3, 70e3, 5.0).tech == "nbiot"
     busy = _one(16e-3, 30e3, 5.0, occupancy=0.5)  # a spur on for half the dwell
