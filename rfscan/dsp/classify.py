@@ -412,7 +412,7 @@ def classify(f: EmitterFeatures) -> Classification:
         )
     # Measured durations and widths of weak bursts (below ~8 dB) are unreliable: their edges are under
     # the noise, and a weak chirp or noise-like signal breaks into pieces of random length.
-    weak = f.snrs_db is not None and f.snrs_db.size > 0 and float(np.median(f.snrs_db)) < WEAK_SNR_DB
+    weak = med_snr is not None and med_snr < WEAK_SNR_DB
     # NB-IoT resource units: whole ms, narrow.  When weak, only repetitions of one length, or a long
     # unit (>= 2 ms, its length measured to a few frames) still clearly above the noise, count: a
     # single-tone unit's 98% width is several times its 15 kHz tone spacing (pi/2-BPSK sidelobes), so
@@ -456,11 +456,11 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{n} bursts of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz fit no single cellular duration "
             "or period (several emitters overlapping?)",
         )
-    if weak:
+    if weak and med_snr is not None:
         return Classification(
             "unknown",
             0.2,
-            f"{n} weak burst(s) (median SNR {float(np.median(f.snrs_db)):.1f} dB) of "  # type: ignore[arg-type]
+            f"{n} weak burst(s) (median SNR {med_snr:.1f} dB) of "
             f"{med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too weak to measure their shape",
         )
     return Classification(

@@ -458,6 +458,8 @@ class BurstDetector:
             for k in [*frames, self.cfg.narrow_frames]
             if self.cfg.narrow_frames > 1
         ]
+        #: Frames of the longest integrating group (rows are held back to its boundaries).
+        self._group_frames = max((k for k, _ in self.narrow_tiers), default=1)
         self.open: list[_Component] = []
         self.next_frame: int | None = None
         self.floor: NDArray[np.float64] = np.ones(stft.nfft)
@@ -513,7 +515,7 @@ class BurstDetector:
         # by a block edge would be lost.  The rows after the block's last group boundary are held
         # back and processed with the start of the next block (or by flush), so that the results do
         # not depend on how the stream is cut (at the cost of <= one long group of latency).
-        k = max((t for t, _ in self.narrow_tiers), default=1)
+        k = self._group_frames
         if self._held is not None:
             held, self._held = self._held, None
             first = (-frame_start) % k

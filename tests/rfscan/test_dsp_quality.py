@@ -85,6 +85,20 @@ def _lora(freq_hz: float, snr_db: float, sf: int, **kw: Any) -> dict[str, Any]:
     }
 
 
+def _tone(freq_hz: float, snr_db: float, tone_offset: int) -> dict[str, Any]:
+    """One 8 ms single-tone (15 kHz) NB-IoT unit at 0.1 s."""
+    return {
+        "kind": "nbiot",
+        "id": "tone",
+        "freq_hz": freq_hz,
+        "snr_db": snr_db,
+        "tones": 1,
+        "tone_offset": tone_offset,
+        "duration_s": 0.008,
+        "start_s": 0.1,
+    }
+
+
 def _emitter_at(a: Analysis, freq_hz: float, tol_hz: float) -> Any:
     near = [e for e in a.emitters if abs(e.freq_hz - freq_hz) <= tol_hz]
     assert len(near) == 1, [(e.freq_hz, e.tech, e.burst_count) for e in a.emitters]
@@ -216,18 +230,7 @@ def test_weak_single_nbiot_tone_is_found_by_the_integrating_test(seed: int) -> N
     # over 8 frames x 3 bins it clears the integrating threshold (4.6 dB at 1e-8) in most groups.
     f = CENTER - 250e3
     scene = _scene(
-        [
-            {
-                "kind": "nbiot",
-                "id": "tone",
-                "freq_hz": f,
-                "snr_db": 10.0,
-                "tones": 1,
-                "tone_offset": 5,
-                "duration_s": 0.008,
-                "start_s": 0.1,
-            }
-        ],
+        [_tone(f, 10.0, 5)],
         seed,
     )
     (t,) = [t for t in _analyze(scene)[1] if t.emitter == "tone"]
@@ -477,18 +480,7 @@ def test_shape_alike_technologies_are_named() -> None:
 def test_single_tone_nbiot_at_12_db_reads_nbiot(seed: int) -> None:
     f = CENTER + 420e3
     scene = _scene(
-        [
-            {
-                "kind": "nbiot",
-                "id": "tone",
-                "freq_hz": f,
-                "snr_db": 12.0,
-                "tones": 1,
-                "tone_offset": 4,
-                "duration_s": 0.008,
-                "start_s": 0.1,
-            }
-        ],
+        [_tone(f, 12.0, 4)],
         seed,
     )
     a, truth = _analyze(scene)
@@ -630,18 +622,7 @@ def test_long_integrating_test_finds_a_weak_tone_as_one_unit() -> None:
     whole = {True: 0, False: 0}
     for seed in range(11, 17):
         scene = _scene(
-            [
-                {
-                    "kind": "nbiot",
-                    "id": "tone",
-                    "freq_hz": f,
-                    "snr_db": 8.0,
-                    "tones": 1,
-                    "tone_offset": 6,
-                    "duration_s": 0.008,
-                    "start_s": 0.1,
-                }
-            ],
+            [_tone(f, 8.0, 6)],
             seed,
         )
         (t,) = [t for t in sim.ground_truth(scene) if t.emitter == "tone"]
@@ -781,17 +762,7 @@ def test_a_weak_tone_reads_the_same_whatever_the_block_size(seed: int) -> None:
     # blocks (3000 samples: 11 frames) the 32-frame test never ran and an 8 ms tone at 8 dB came out
     # in scraps.  The detector now holds back the rows after a block's last group boundary.
     f = CENTER + 300e3
-    em = {
-        "kind": "nbiot",
-        "id": "t",
-        "freq_hz": f,
-        "snr_db": 8.0,
-        "tones": 1,
-        "tone_offset": 6,
-        "duration_s": 0.008,
-        "start_s": 0.1,
-    }
-    scene = _scene([em], seed)
+    scene = _scene([_tone(f, 8.0, 6)], seed)
     runs = []
     for block in (1 << 17, 9485, 3000):
         a = _analyze(scene, block=block)[0]
