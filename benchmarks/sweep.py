@@ -130,7 +130,7 @@ def _watch(url: str, seconds: float, detect: bool) -> tuple[int, int, float]:
             blk = src.read(n)
             if detect:
                 t0 = time.perf_counter()
-                analyze_blocks([blk], FS, config=PipelineConfig(hist_stride=1))
+                analyze_blocks([blk], FS, config=PipelineConfig(hist_stride=1, hist_stride_late=1))
                 proc += time.perf_counter() - t0
         read_s = src.sample_position / FS
         return int(src.dropped_samples), int(src.short_reads), proc / max(read_s, 1e-9)

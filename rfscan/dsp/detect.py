@@ -613,6 +613,11 @@ class BurstDetector:
         if nq <= 0:
             return
         grp0 = power[q0 : q0 + nq * k0].reshape(nq, k0, n).sum(axis=1)
+        nb = self.cfg.narrow_bins
+        fl = np.convolve(self.floor, np.ones(nb), mode="valid")  # the noise mean of every box
+        ok = None  # boxes whose bins all hold the plain noise floor
+        if self.narrow_ok is not None:
+            ok = np.convolve(self.narrow_ok.astype(np.float64), np.ones(nb), mode="valid") >= nb - 0.5
         for k, factor in self.narrow_tiers:
             r = k // k0
             qk = (-frame_start) % k
@@ -621,7 +626,7 @@ class BurstDetector:
                 continue
             j0 = (qk - q0) // k0
             grp = grp0 if r == 1 else grp0[j0 : j0 + nqk * r].reshape(nqk, r, n).sum(axis=1)
-            self._narrow(power, mask, k, factor, qk, grp)
+            self._narrow(power, mask, k, factor, qk, grp, fl, ok)
 
     def _narrow(
         self,
@@ -631,12 +636,14 @@ class BurstDetector:
         factor: float,
         q0: int,
         grp: NDArray[np.float32],
+        fl: NDArray[np.float64],
+        ok: NDArray[np.bool_] | None,
     ) -> None:
         """OR one integrating narrow test into ``mask`` (see :class:`DetectConfig`): ``grp`` holds
         the sums of groups of ``k`` frames from row ``q0`` on, aligned on the absolute frame index
         (:meth:`process` holds back a block's last partial group, so results do not depend on the
         block size); boxes of ``narrow_bins`` bins are thresholded at ``factor`` times their noise
-        mean."""
+        mean ``fl``, where ``ok`` allows (None: everywhere)."""
         n = power.shape[1]
         nb = self.cfg.narrow_bins
         nq = grp.shape[0]
@@ -644,10 +651,9 @@ class BurstDetector:
         box = grp[:, :m].copy()
         for j in range(1, nb):  # a loop over the few bins of the box
             box += grp[:, j : j + m]
-        fl = np.convolve(self.floor, np.ones(nb), mode="valid")
         fire = box > (factor * k) * fl
-        if self.narrow_ok is not None:
-            fire &= np.convolve(self.narrow_ok.astype(np.float64), np.ones(nb), mode="valid") >= nb - 0.5
+        if ok is not None:
+            fire &= ok
         rows = np.flatnonzero(_rows_any(fire) if fire.shape[1] % 8 == 0 else fire.any(axis=1))
         if rows.size == 0:
             return

@@ -27,6 +27,7 @@ from rfscan.dsp.detect import (
 from rfscan.dsp.emitters import Emitter, Watch, build_emitters
 from rfscan.dsp.spectra import (
     FLOOR_QUANTILE,
+    N_LEVELS,
     LogHistogram,
     Spectra,
     SpectraAccumulator,
@@ -75,7 +76,10 @@ class PipelineConfig:
     max_spectrogram_rows : int
         Bound of the spectrogram rows per capture centre.
     hist_stride : int
-        Every n-th frame enters the percentile histogram.
+        Every n-th frame enters the percentile histogram (and the noise floor).
+    hist_stride_late : int or None
+        The stride once the floor has settled (after ``MIN_FLOOR_ROWS`` histogram rows); a multiple
+        of ``hist_stride``.  None: ``hist_stride`` throughout.
     floor_tau_s : float
         Time constant of the running noise floor (exponential average in dB).
     image_min_db : float
@@ -88,6 +92,7 @@ class PipelineConfig:
     detect: DetectConfig = field(default_factory=DetectConfig)
     max_spectrogram_rows: int = 2000
     hist_stride: int = 4
+    hist_stride_late: int | None = 8
     floor_tau_s: float = 1.0
     image_min_db: float = 20.0
     remove_dc: bool = False
@@ -165,22 +170,35 @@ class _Capture:
             fs,
             max_rows=cfg.max_spectrogram_rows,
             hist_stride=cfg.hist_stride,
+            hist_stride_late=cfg.hist_stride_late,
+            hist_late_rows=MIN_FLOOR_ROWS,
             dc_keep_bins=self.dc_keep,
         )
         self.detector = BurstDetector(stft, center_hz, fs, cfg.detect)
         self.floor_db: NDArray[np.float64] | None = None
-        self.tau_rows = max(1.0, cfg.floor_tau_s * fs / stft.hop / max(cfg.hist_stride, 1))
+        self.tau_frames = max(1.0, cfg.floor_tau_s * fs / stft.hop)
+        self.floor_frames = MIN_FLOOR_ROWS * max(cfg.hist_stride, 1)  # frames per settled estimate
         self.samples = 0
-        self.pending: NDArray[np.int64] | None = None
+        self.pending = np.zeros((stft.nfft, N_LEVELS), np.int64)  # histogram since the last estimate
+        self.pending_rows = 0
+        self.pending_frames = 0
         self.settled = False
         self.background: NDArray[np.bool_] | None = None
 
-    def update_floor(self, counts: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Running floor: histogram rows are pooled until ``MIN_FLOOR_ROWS`` are available, then each
-        batch's estimate enters an exponential average in dB (time constant ``floor_tau_s``)."""
-        self.pending = counts if self.pending is None else self.pending + counts
-        rows = float(self.pending[0].sum())
-        if rows > 0 and (rows >= MIN_FLOOR_ROWS or self.settled is False):
+    def update_floor(self, counts: NDArray[np.int64], lo: int, frames: int) -> NDArray[np.float64]:
+        """Running floor: histogram rows are pooled until ``MIN_FLOOR_ROWS`` are available (the floor
+        has settled), then the estimate of every ``MIN_FLOOR_ROWS * hist_stride`` frames enters an
+        exponential average in dB (time constant ``floor_tau_s``).  Both are counted in frames, so
+        the floor follows changes at the same pace whatever the late histogram stride.
+
+        ``counts`` and ``lo`` are a block's histogram as :meth:`SpectraAccumulator.update` returns it,
+        taken from ``frames`` frames."""
+        self.pending[:, lo : lo + counts.shape[1]] += counts
+        self.pending_rows += int(counts[0].sum()) if counts.size else 0
+        self.pending_frames += frames
+        rows = float(self.pending_rows)
+        due = self.pending_frames >= self.floor_frames if self.settled else True
+        if rows > 0 and due:
             quant = LogHistogram.quantile_of(self.pending, FLOOR_QUANTILE)
             plain = floor_from_quantile(quant, dc_keep_bins=self.dc_keep)
             tracked = tracked_floor(plain, quant, TRACK_DB)
@@ -191,11 +209,12 @@ class _Capture:
             if self.floor_db is None or not self.settled:
                 self.floor_db = est  # the first batch: use everything seen so far
             else:
-                a = rows / (rows + self.tau_rows)
+                a = self.pending_frames / (self.pending_frames + self.tau_frames)
                 self.floor_db = self.floor_db + a * (est - self.floor_db)
-            if rows >= MIN_FLOOR_ROWS:
+            if self.settled or rows >= MIN_FLOOR_ROWS:
                 self.settled = True
-                self.pending = None
+                self.pending.fill(0)
+                self.pending_rows = self.pending_frames = 0
         if self.floor_db is None:
             return np.full(self.stft_state.config.nfft, np.inf)
         return np.asarray(10.0 ** (self.floor_db / 10.0))
@@ -286,8 +305,8 @@ def analyze_blocks(
         cap.samples += x.size
         if frames.n_frames == 0:
             continue
-        counts = cap.spectra.update(frames.power, frames.frame_start)
-        floor = cap.update_floor(counts)
+        counts, lo = cap.spectra.update(frames.power, frames.frame_start)
+        floor = cap.update_floor(counts, lo, frames.n_frames)
         bursts.extend(cap.detector.process(frames.power, frames.frame_start, floor, narrow_ok=cap.background))
     always_on: list[Burst] = []
     for cap in captures.values():

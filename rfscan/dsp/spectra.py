@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from scipy.ndimage import median_filter
 
 from rfscan.dsp.stft import StftConfig, db
+from rfscan.errors import InputError
 
 __all__ = [
     "LogHistogram",
@@ -98,14 +99,28 @@ class LogHistogram:
     @staticmethod
     def block_counts(power: FloatArray) -> NDArray[np.int64]:
         """Histogram of one block's rows, shape (nbins, N_LEVELS)."""
-        nbins = power.shape[1]
-        lev = _levels(power)
-        lev += (np.arange(nbins, dtype=np.int32) * N_LEVELS)[None, :]
-        return np.bincount(lev.ravel(), minlength=nbins * N_LEVELS).reshape(nbins, N_LEVELS)
+        counts, lo = LogHistogram.block_window(power)
+        out = np.zeros((power.shape[1], N_LEVELS), np.int64)
+        out[:, lo : lo + counts.shape[1]] = counts
+        return out
 
-    def add(self, counts: NDArray[np.int64]) -> None:
-        """Accumulate a block histogram."""
-        self.counts += counts
+    @staticmethod
+    def block_window(power: FloatArray) -> tuple[NDArray[np.int64], int]:
+        """Histogram of one block's rows over the levels that occur in it: ``(counts, lo)``, where
+        ``counts[:, j]`` counts level ``lo + j`` (a block spans a few dozen of the ``N_LEVELS``
+        levels, so this is much smaller than :meth:`block_counts` and cheaper to add up)."""
+        nbins = power.shape[1]
+        if power.size == 0:
+            return np.zeros((nbins, 0), np.int64), 0
+        lev = _levels(power)
+        lo = int(lev.min())
+        width = int(lev.max()) - lo + 1
+        lev += (np.arange(nbins, dtype=np.int32) * width - lo)[None, :]
+        return np.bincount(lev.ravel(), minlength=nbins * width).reshape(nbins, width), lo
+
+    def add(self, counts: NDArray[np.int64], lo: int = 0) -> None:
+        """Accumulate a block histogram (``counts[:, j]`` counting level ``lo + j``)."""
+        self.counts[:, lo : lo + counts.shape[1]] += counts
 
     @property
     def total(self) -> int:
@@ -338,6 +353,14 @@ class SpectraAccumulator:
     hist_stride : int
         Only every ``hist_stride``-th frame enters the percentile histogram (cost control; the
         percentiles of a stationary process are unchanged).
+    hist_stride_late : int or None
+        The stride once ``hist_late_rows`` histogram rows are in (a multiple of ``hist_stride``;
+        None: ``hist_stride`` throughout).  The noise floor is then settled and only tracks slow
+        changes, which half the rows measure as well, at half the cost.
+    hist_late_rows : int
+        Histogram rows taken at ``hist_stride`` before the stride becomes ``hist_stride_late``.  The
+        switch is at an absolute frame index (the first multiple of the late stride after them), so
+        the histogram does not depend on how the stream is cut into blocks.
     """
 
     def __init__(
@@ -348,6 +371,8 @@ class SpectraAccumulator:
         *,
         max_rows: int = 2000,
         hist_stride: int = 4,
+        hist_stride_late: int | None = None,
+        hist_late_rows: int = 1024,
         dc_keep_bins: int = 5,
     ) -> None:
         self.dc_keep_bins = dc_keep_bins
@@ -361,19 +386,25 @@ class SpectraAccumulator:
         self.min = np.full(n, np.inf, np.float32)
         self.hist = LogHistogram(n)
         self.hist_stride = max(1, int(hist_stride))
+        late = self.hist_stride if hist_stride_late is None else int(hist_stride_late)
+        if late < self.hist_stride or late % self.hist_stride:
+            raise InputError(f"hist_stride_late {late} is not a multiple of hist_stride {self.hist_stride}")
+        self.hist_stride_late = late
+        self.hist_late_rows = max(0, int(hist_late_rows))
+        self._late_frame: int | None = None  # absolute frame where the late stride starts
         self.max_rows = max(2, int(max_rows))
         self.rows = np.full((self.max_rows, n), np.nan, np.float32)
         self.pool = 1
         self.origin_frame: int | None = None
-        self.last_block_counts: NDArray[np.int64] | None = None
 
     @property
     def freqs_hz(self) -> NDArray[np.float64]:
         """Absolute frequency of every bin."""
         return self.center_hz + self.config.offsets_hz(self.sample_rate_hz)
 
-    def update(self, power: FloatArray, frame_start: int) -> NDArray[np.int64]:
-        """Add the rows of one block; returns the block's histogram (used for the running floor).
+    def update(self, power: FloatArray, frame_start: int) -> tuple[NDArray[np.int64], int]:
+        """Add the rows of one block; returns the block's histogram (used for the running floor) as
+        :meth:`LogHistogram.block_window` does: ``(counts, lo)``.
 
         Parameters
         ----------
@@ -384,19 +415,33 @@ class SpectraAccumulator:
         """
         f = power.shape[0]
         if f == 0:
-            return np.zeros((self.config.nfft, N_LEVELS), np.int64)
+            return np.zeros((self.config.nfft, 0), np.int64), 0
         self.frames += f
         self.sum += power.sum(axis=0)  # float32 per block (<= a few thousand rows), float64 overall
         np.minimum(self.min, power.min(axis=0), out=self.min)
-        # Histogram rows on an absolute grid of the stride (identical however blocks are cut).
-        first = (-frame_start) % self.hist_stride
-        counts = LogHistogram.block_counts(power[first :: self.hist_stride])
-        self.hist.add(counts)
-        self.last_block_counts = counts
+        counts, lo = LogHistogram.block_window(self._hist_rows(power, frame_start))
+        self.hist.add(counts, lo)
         pooled = self._spectrogram(power, frame_start)
         # Max-hold from the time-pooled rows (one pass over the block less once pooling starts).
         np.maximum(self.max, pooled.max(axis=0) if pooled.shape[0] else power.max(axis=0), out=self.max)
-        return counts
+        return counts, lo
+
+    def _hist_rows(self, power: FloatArray, frame_start: int) -> FloatArray:
+        """The rows of a block that enter the histogram: on an absolute grid of the stride, the early
+        stride before the switch frame and the late one from it (identical however blocks are cut)."""
+        s0, s1 = self.hist_stride, self.hist_stride_late
+        if self._late_frame is None:
+            start = frame_start + (-frame_start) % s0  # the first histogram row of the capture
+            end = start + self.hist_late_rows * s0
+            self._late_frame = end + (-end) % s1
+        if s1 == s0:
+            return power[(-frame_start) % s0 :: s0]
+        split = min(max(self._late_frame - frame_start, 0), power.shape[0])
+        early = power[(-frame_start) % s0 : split : s0]
+        if split == power.shape[0]:
+            return early
+        late = power[split + (-(frame_start + split)) % s1 :: s1]
+        return late if split == 0 else np.concatenate([early, late])
 
     def _spectrogram(self, power: FloatArray, frame_start: int) -> FloatArray:
         """Max-pool the rows into the spectrogram; returns the pooled rows of this block."""

@@ -12,7 +12,6 @@ conventions of the tools that produce the files:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -134,11 +133,6 @@ def to_complex64(raw: NDArray[Any], datatype: str) -> NDArray[np.complex64]:
     flat = np.asarray(raw).reshape(-1)
     if flat.size % 2:
         raise InputError(f"{flat.size} components do not make whole I/Q samples")
-    if dt in ("cu8", "ci8") and flat.dtype == _COMPONENT_DTYPES[dt] and flat.size >= _PAIR_LUT_MIN:
-        # One gather per sample from a table of all 65536 byte pairs (1.8x the two arithmetic passes,
-        # same values: the table is made by that arithmetic).
-        pairs = np.ascontiguousarray(flat).view(np.uint16)
-        return _pair_table(dt)[pairs]
     out = np.empty(flat.size // 2, dtype=np.complex64)
     parts = out.view(np.float32)
     if dt == "cf32_le":
@@ -156,22 +150,6 @@ def _scale_into(components: NDArray[Any], dt: str, parts: NDArray[np.float32]) -
         parts *= np.float32(1.0 / divisor)
     else:
         np.multiply(components, np.float32(1.0 / divisor), out=parts, dtype=np.float32)
-
-
-#: Blocks of at least this many components use the byte-pair table (building it costs ~1 ms once).
-_PAIR_LUT_MIN = 1 << 14
-
-
-@functools.lru_cache(maxsize=2)
-def _pair_table(dt: str) -> NDArray[np.complex64]:
-    """complex64 value of every 2-byte (I, Q) pair of an 8-bit format, indexed by the pair read as a
-    native uint16 (so the table follows the machine's byte order)."""
-    pairs = np.arange(1 << 16, dtype=np.uint16).view(_COMPONENT_DTYPES[dt])  # I, Q in memory order
-    parts = np.empty(pairs.size, np.float32)
-    _scale_into(pairs, dt, parts)
-    table = parts.view(np.complex64)
-    table.flags.writeable = False
-    return table
 
 
 def from_complex64(x: NDArray[Any], datatype: str) -> NDArray[Any]:

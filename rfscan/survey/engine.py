@@ -507,7 +507,7 @@ class SurveyEngine:
         self.dwell_s_total += dwell_s
         self.hop_wall_total_s += d.hop_wall_s
         self._record(d)
-        analysis = analyze_blocks([blk], rate, config=PipelineConfig(hist_stride=1))
+        analysis = analyze_blocks([blk], rate, config=PipelineConfig(hist_stride=1, hist_stride_late=1))
         epoch0 = utc_to_epoch(blk.t_utc)
         kept: list[BurstRecord] = []
         for b in analysis.bursts:

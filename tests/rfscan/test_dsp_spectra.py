@@ -10,6 +10,7 @@ from dsp_signals import FS, GSM_FRAME_S, add_band_noise, add_dc_spike, add_gmsk_
 
 from rfscan.dsp.spectra import LogHistogram, SpectraAccumulator, floor_from_quantile, tracked_floor
 from rfscan.dsp.stft import StftConfig, StftState, stft_block
+from rfscan.errors import InputError
 
 NOISE_DBFS = -35.0
 
@@ -161,3 +162,83 @@ def test_tracked_floor_equals_the_tracking_option() -> None:
     assert np.all(direct >= plain)
     empty = np.full(8, np.nan)
     assert np.all(np.isnan(tracked_floor(floor_from_quantile(empty), empty, 1.5)))
+
+
+def _expected_hist_rows(first: int, n: int, s0: int, s1: int, early_rows: int) -> int:
+    """Rows of frames ``[first, first + n)`` that the stride rule takes: every ``s0``-th frame on the
+    absolute grid for ``early_rows`` rows, then every ``s1``-th from the next multiple of ``s1``."""
+    f = np.arange(first, first + n)
+    start = first + (-first) % s0
+    switch = start + early_rows * s0
+    switch += (-switch) % s1
+    return int(np.count_nonzero(np.where(f < switch, f % s0 == 0, f % s1 == 0)))
+
+
+@pytest.mark.parametrize("blocks", [(3001,), (97,) * 31 + (9,), (1000, 1, 2000)])
+def test_histogram_stride_switch_does_not_depend_on_block_cut(blocks: tuple[int, ...]) -> None:
+    # Stride 4 for the first 101 histogram rows, then 8 from an absolute frame: the same rows enter
+    # the histogram however the stream is cut, and as many as the rule says.
+    rng = np.random.default_rng(11)
+    power = rng.exponential(1e-5, (sum(blocks), 256)).astype(np.float32)
+    first = 5
+    acc = SpectraAccumulator(StftConfig(), 900e6, FS, hist_stride=4, hist_stride_late=8, hist_late_rows=101)
+    ref = SpectraAccumulator(StftConfig(), 900e6, FS, hist_stride=4, hist_stride_late=8, hist_late_rows=101)
+    ref.update(power, first)
+    pos = 0
+    for b in blocks:
+        acc.update(power[pos : pos + b], first + pos)
+        pos += b
+    np.testing.assert_array_equal(acc.hist.counts, ref.hist.counts)
+    assert acc.hist.total == _expected_hist_rows(first, power.shape[0], 4, 8, 101)
+
+
+def test_histogram_late_stride_must_be_a_multiple() -> None:
+    with pytest.raises(InputError, match="multiple"):
+        SpectraAccumulator(StftConfig(), 900e6, FS, hist_stride=4, hist_stride_late=6)
+
+
+def test_block_window_counts_every_level_where_it_says() -> None:
+    # Values spread over ~90 dB, one bin at a constant: the window starts at the lowest level that
+    # occurs and column j counts level lo + j, as a direct per-cell count does.
+    rng = np.random.default_rng(3)
+    power = (10.0 ** rng.uniform(-12, -3, (500, 16))).astype(np.float32)
+    power[:, 3] = 1e-6
+    counts, lo = LogHistogram.block_window(power)
+    lev = np.clip((power.view(np.int32) >> (23 - 4)) - ((-50 + 127) << 4), 0, None)
+    assert lo == lev.min()
+    for b in (0, 3, 15):
+        direct = np.bincount(lev[:, b] - lo, minlength=counts.shape[1])
+        np.testing.assert_array_equal(counts[b], direct)
+    full = LogHistogram.block_counts(power)
+    np.testing.assert_array_equal(full[:, lo : lo + counts.shape[1]], counts)
+    assert full.sum() == power.size
+    empty, _ = LogHistogram.block_window(power[:0])
+    assert empty.shape == (16, 0)
+
+
+@pytest.mark.parametrize("late", [4, 8, 16])
+def test_running_floor_time_constant_does_not_depend_on_the_stride(late: int) -> None:
+    # The noise rises 6 dB at 2 s.  The running floor (time constant floor_tau_s = 1 s, counted in
+    # frames whatever the histogram stride) has not jumped 0.3 s later and is within 1 dB of the new
+    # level 3 s later (6 dB * exp(-3) = 0.3 dB, plus the lag of one estimate).
+    from rfscan.dsp.pipeline import PipelineConfig, _Capture
+
+    cfg = PipelineConfig(hist_stride_late=late)
+    stft = StftConfig()
+    cap = _Capture(900e6, FS, stft, cfg)
+    rng = np.random.default_rng(8)
+    frame_s = stft.hop / FS
+    step_frame = round(2.0 / frame_s)
+    block = 2048
+    seen: dict[float, float] = {}
+    for start in range(0, round(5.0 / frame_s), block):
+        frames = np.arange(start, start + block)
+        mean = np.where(frames < step_frame, 1e-6, 4e-6)[:, None]
+        power = (rng.exponential(1.0, (block, stft.nfft)) * mean).astype(np.float32)
+        counts, lo = cap.spectra.update(power, start)
+        floor = cap.update_floor(counts, lo, block)
+        seen[(start + block) * frame_s] = float(10 * np.log10(np.median(floor[20:-20]) / 1e-6))
+    before = [v for t, v in seen.items() if t < 2.0]
+    assert before[-1] == pytest.approx(0.0, abs=0.3)
+    assert max(v for t, v in seen.items() if t <= 2.3) < 3.0
+    assert seen[max(seen)] == pytest.approx(6.0, abs=1.0)

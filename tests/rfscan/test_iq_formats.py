@@ -113,8 +113,8 @@ def test_extreme_values_saturate_quietly():
 
 @pytest.mark.parametrize("datatype", ["cu8", "ci8"])
 def test_large_8bit_blocks_match_the_per_component_formula(datatype):
-    # Every (I, Q) byte pair once, in a block large enough for the byte-pair table, against the
-    # documented scaling of each component (cu8: (v - 127.5) / 127.5; ci8: v / 128).
+    # Every (I, Q) byte pair once, against the documented scaling of each component
+    # (cu8: (v - 127.5) / 127.5; ci8: v / 128).
     raw = np.arange(1 << 16, dtype=np.uint16).view(np.uint8).copy()
     stored = raw if datatype == "cu8" else raw.view(np.int8)
     comp = stored.astype(np.float64)
@@ -123,5 +123,5 @@ def test_large_8bit_blocks_match_the_per_component_formula(datatype):
     assert got.dtype == np.complex64
     assert got.size == 1 << 16
     np.testing.assert_allclose(got.view(np.float32), ref, rtol=0, atol=1e-7)
-    got[:] = 0  # a new array each time, never a view of a shared table
+    got[:] = 0  # a new array each time, never a view of shared memory
     np.testing.assert_allclose(to_complex64(stored, datatype).view(np.float32), ref, rtol=0, atol=1e-7)
