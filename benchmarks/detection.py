@@ -8,7 +8,8 @@ those of the real tool.  Printed:
   sessions, per technology;
 * tech accuracy and link accuracy over the detected uplink emitters;
 * false cellular-uplink emitters per hour of scene time on scenes that hold no uplink emitter
-  (noise, spurs, DC spike and IQ image only), with the 95 % upper bound when none is seen.
+  (noise, CW spurs, DC spike and IQ image; ``--interference`` adds spurs fading in and out and
+  impulsive noise), with the 95 % upper bound when none is seen.
 
 Run::
 
@@ -69,8 +70,9 @@ def _plan(n: int, seed: int) -> list[dict[str, Any]]:
     return plan
 
 
-def _quiet_scene(seed: int, duration_s: float) -> Any:
-    """An uplink-band capture with no uplink emitter: noise, 0-3 CW spurs, dongle artefacts."""
+def _quiet_scene(seed: int, duration_s: float, interference: bool = False) -> Any:
+    """An uplink-band capture with no uplink emitter: noise, 0-3 CW spurs, dongle artefacts; with
+    ``interference``, half of them also a spur fading in and out, half impulsive noise."""
     import numpy as np
 
     from rfscan.sim import Scene
@@ -89,6 +91,36 @@ def _quiet_scene(seed: int, duration_s: float) -> Any:
         }
         for k in range(int(rng.integers(0, 4)))
     ]
+    # Interference of a crane electrical room: a spur fading in and out (a switching supply in burst
+    # mode, an intermittent harmonic), and impulsive noise (a motor drive's PWM switching edges, or
+    # relays and contactors arcing: random clicks, in trains or throughout).
+    if interference and rng.random() < 0.5:
+        on_max = float(rng.uniform(2e-3, 60e-3))
+        spurs.append(
+            {
+                "kind": "cw",
+                "id": "fading",
+                "freq_hz": centre + float(rng.uniform(-1.0e6, 1.0e6)),
+                "power_dbfs": float(rng.uniform(-60, -30)),
+                "on_s": [0.3e-3, on_max],
+                "off_s": [0.5e-3, float(rng.uniform(5e-3, 300e-3))],
+            }
+        )
+    if interference and rng.random() < 0.5:
+        periodic = bool(rng.random() < 0.5)
+        imp: dict[str, Any] = {
+            "kind": "impulse",
+            "id": "impulses",
+            "freq_hz": centre,
+            "snr_db": float(rng.uniform(10, 35)),
+            "periodic": periodic,
+            "rate_hz": float(rng.uniform(2e3, 16e3) if periodic else rng.uniform(50, 3e3)),
+            "click_s": float(rng.uniform(0.5e-6, 5e-6)),
+        }
+        if rng.random() < 0.5:
+            imp["on_s"] = [2e-3, float(rng.uniform(5e-3, 50e-3))]
+            imp["off_s"] = [5e-3, float(rng.uniform(20e-3, 500e-3))]
+        spurs.append(imp)
     return Scene.from_dict(
         {
             "scene": {
@@ -115,13 +147,13 @@ def _quiet_scene(seed: int, duration_s: float) -> Any:
 def _run_one(item: dict[str, Any]) -> dict[str, Any]:
     """Simulate one scene, analyse it like `rfscan analyze`, and score it against the truth."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from rfscan.dsp import analyze_blocks
+    from rfscan.dsp import PipelineConfig, analyze_blocks
     from rfscan.iq import open_recording
     from rfscan.report.analysis import RegionChoice, build_document
     from rfscan.sim import ground_truth, random_scene, simulate
 
     if item["kind"] == "quiet":
-        scene = _quiet_scene(item["seed"], item["duration_s"])
+        scene = _quiet_scene(item["seed"], item["duration_s"], item.get("interference", False))
     else:
         scene = random_scene(
             item["seed"],
@@ -135,7 +167,8 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         meta = simulate(scene, Path(tmp) / "scene")
         with open_recording(meta) as rec:
-            analysis = analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz)
+            cfg = PipelineConfig(blank_factor=item["blank_factor"]) if "blank_factor" in item else None
+            analysis = analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz, config=cfg)
             doc = build_document(rec, analysis, region=RegionChoice(region, "benchmark"), sha256=None)
             duration_s = rec.duration_s
     everything = ground_truth(scene)
@@ -235,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument(
+        "--interference",
+        action="store_true",
+        help="quiet scenes also hold spurs fading in and out and impulsive noise (motor drives, arcing)",
+    )
+    ap.add_argument(
+        "--blank-factor", type=float, default=None, help="impulse blanker threshold (default: the pipeline's)"
+    )
+    ap.add_argument(
         "--json", default="build/benchmarks/detection.json", help="where to write the raw results"
     )
     args = ap.parse_args(argv)
@@ -242,9 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     items = _plan(args.scenes, args.seed)
     quiet_len = 5.0
     items += [
-        {"kind": "quiet", "seed": 900_000 + k, "duration_s": quiet_len}
+        {"kind": "quiet", "seed": 900_000 + k, "duration_s": quiet_len, "interference": args.interference}
         for k in range(max(0, math.ceil(args.quiet_s / quiet_len)))
     ]
+    if args.blank_factor is not None:
+        for it in items:
+            it["blank_factor"] = args.blank_factor
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         results = list(pool.map(_run_one, items, chunksize=2))

@@ -96,8 +96,22 @@ DRIFT_Z_MIN = 4.0
 DRIFT_MIN_PIECES = 3
 DRIFT_ONE_WAY = 0.85
 DRIFT_MIN_HZ = 60e3
+#: Wider than this (Hz, more than six RBs and a PRACH) an uplink burst is a PUSCH or a WCDMA signal.
+WIDE_HZ = 1.2e6
 #: Shortest LTE-M repetition train (4 subframes, CE mode A), less one 107 us frame of edge error.
 TRAIN_MIN_S = 3.9e-3
+#: Lengths (s) whose whole multiples an NB-IoT uplink transmission lasts: resource units of 12 tones
+#: (1 ms), 6 tones or one tone of NPUSCH format 2 (2 ms), 3 tones (4 ms), one tone (8 or 32 ms), times
+#: units and repetitions (TS 36.211 10.1.2.3, TS 36.213 16.5); NPRACH repeats a 5.6 ms (format 0) or
+#: 6.4 ms (format 1) preamble (TS 36.211 10.1.6).  As narrow as one tone (<= CW_MAX_HZ), the 1 ms unit
+#: of 12 tones does not apply.
+NBIOT_UNITS_S = (1e-3, 5.6e-3, 6.4e-3)
+NBIOT_TONE_UNITS_S = (2e-3, 5.6e-3, 6.4e-3)
+#: How far (s) a burst clearly over the noise (>= WEAK_SNR_DB) may read from such a length: its edges
+#: are placed to well within a 107 us frame.  (A spur fading in and out keeps to no such length: on a
+#: 1 ms grid 30 % of random lengths pass, on a 2 ms grid 15 %; most of an emitter's bursts must.)
+NBIOT_LENGTH_TOL_S = 0.15e-3
+NBIOT_LENGTH_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -167,6 +181,20 @@ def _near_multiple(
     return np.asarray(np.abs(x - k * unit) <= tol)
 
 
+def _nbiot_lengths(
+    dur: NDArray[np.float64], snr: NDArray[np.float64], tone_narrow: bool
+) -> NDArray[np.bool_]:
+    """Per burst: whether its length is a whole number of NB-IoT units (``NBIOT_UNITS_S``, or
+    ``NBIOT_TONE_UNITS_S`` for a tone-narrow emitter), to ``NBIOT_LENGTH_TOL_S`` when the burst is
+    clearly over the noise and to ``max(0.1 ms, 2 %)`` when weak (its edges under the noise)."""
+    tol = np.where(snr >= WEAK_SNR_DB, NBIOT_LENGTH_TOL_S, np.maximum(0.1e-3, 0.02 * dur))
+    units = NBIOT_TONE_UNITS_S if tone_narrow else NBIOT_UNITS_S
+    ok = np.zeros(dur.size, bool)
+    for u in units:  # a loop over three unit lengths
+        ok |= _near_multiple(dur, u, tol) & (dur >= u - tol)
+    return ok
+
+
 def _narrow_unit_length(duration_s: float) -> bool:
     """Whether a duration is that of a tone-narrow NB-IoT transmission (``NARROW_UNIT_LENGTHS_S``)."""
     rel = np.abs(duration_s / NARROW_UNIT_LENGTHS_S - 1.0)
@@ -213,6 +241,11 @@ def classify(f: EmitterFeatures) -> Classification:
     # LTE transmits whole 0.5 ms slots / 1 ms subframes; a long run of subframes (a repetition train)
     # is measured to within a couple of frames at each edge, so the tolerance grows a little with it.
     lte_dur = _near_multiple(dur, 0.5e-3, np.maximum(80e-6, 0.02 * dur)) & (dur >= 0.42e-3) & (dur <= 10.0)
+    # Wider than six RBs an LTE uplink burst is a PUSCH of whole 1 ms subframes (PUCCH is one RB, PRACH
+    # 1.05 MHz); clearly over the noise its length reads to well within a frame (0.5 % of a long run of
+    # subframes).  (Impulsive noise from switching equipment fills the whole capture for random stretches.)
+    wide_strong = (bw >= WIDE_HZ) & (snr >= WEAK_SNR_DB)
+    lte_dur &= ~wide_strong | _near_multiple(dur, 1e-3, np.maximum(NBIOT_LENGTH_TOL_S, 0.005 * dur))
     lte_bw = bw >= 150e3
     # PRACH format 0: 1.05 MHz x 0.9 ms; the 98% span of its flat spectrum reads 0.85-1.1 MHz (less
     # near a capture edge, where the anti-alias filter rolls it off; its slowly sweeping roots can read
@@ -241,7 +274,7 @@ def classify(f: EmitterFeatures) -> Classification:
         and bool(_near_multiple(p, 1e-3, min(max(0.02e-3, 0.005 * p), 0.2e-3)))
     )
     at_edge = f.edge_distance_hz <= 3 * f.span_hz / 256  # touches the capture edge
-    wide = med_bw >= 1.2e6 and at_edge
+    wide = med_bw >= WIDE_HZ and at_edge
 
     if continuous and med_bw <= 60e3:
         return Classification(
@@ -315,7 +348,11 @@ def classify(f: EmitterFeatures) -> Classification:
             f"1 weak burst (SNR {med_snr:.1f} dB) of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: "
             "too weak to measure its shape",
         )
-    if wide and (continuous or med_dur >= 10e-3) and f_lte < 0.5:
+    # A WCDMA uplink transmits whole 2 ms (HSUPA) or 10 ms TTIs (TS 25.211 5.2, 5.3).
+    umts_ttis = float(
+        np.mean(_near_multiple(dur, 2e-3, np.where(snr >= WEAK_SNR_DB, NBIOT_LENGTH_TOL_S, 0.02 * dur)))
+    )
+    if wide and (continuous or (med_dur >= 10e-3 and umts_ttis >= 0.6)) and f_lte < 0.5:
         return Classification(
             "umts",
             0.5,
@@ -439,13 +476,30 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{n} weak narrow ({med_bw / 1e3:.0f} kHz) pieces covering {float(dur.sum()) / span:.0%} of "
             f"{span * 1e3:.1f} ms: one long narrow unit (NB-IoT single-tone-like)",
         )
+    # Clearly over the noise, most bursts must last whole NB-IoT units (a spur fading in and out, an
+    # intermittent narrow interferer, keeps to no such lengths); weak ones as before, from the median.
+    units_ok = _nbiot_lengths(dur, snr, med_bw <= CW_MAX_HZ)
     if (
         med_bw <= ONE_RB_MAX_HZ
         and med_dur >= 0.95e-3
-        and (bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur))) or unit_length)
-        and (not weak or repeated or long_unit)
+        and (
+            (
+                weak
+                and (bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur))) or unit_length)
+                and (repeated or long_unit)
+            )
+            or (not weak and float(np.mean(units_ok)) >= NBIOT_LENGTH_SHARE)
+        )
     ):
-        return Classification("nbiot", 0.4, f"narrow ({med_bw / 1e3:.0f} kHz) bursts of whole ms")
+        return Classification("nbiot", 0.4, f"narrow ({med_bw / 1e3:.0f} kHz) bursts of whole NB-IoT units")
+    if not weak and med_bw <= ONE_RB_MAX_HZ and med_dur >= 0.95e-3 and n >= 2:
+        return Classification(
+            "unknown",
+            0.3,
+            f"{n} narrow ({med_bw / 1e3:.0f} kHz) bursts of {float(dur.min()) * 1e3:.1f}-"
+            f"{float(dur.max()) * 1e3:.1f} ms, only {float(np.mean(units_ok)):.0%} of whole NB-IoT units: "
+            "a signal switching on and off at random (a spur, an intermittent interferer)?",
+        )
     # Strong bursts that fit no cellular duration or period are not evidence of a non-cellular device
     # (that takes a chirp or an always-on shape, above): two phones side by side on adjacent channels
     # merge into one such emitter.  They stay "unknown", so their band's link still applies.

@@ -59,6 +59,7 @@ __all__ = [
     "StftFrames",
     "StftState",
     "band_power",
+    "blank_impulses",
     "db",
     "density_dbfs_per_hz",
     "stft_block",
@@ -207,10 +208,13 @@ class StftFrames:
         offset ``(k - nfft//2) * fs / nfft`` from the capture centre.
     frame_start : int
         Absolute index of the first row (frame ``m`` starts at sample ``m * hop``).
+    blanked : int
+        Samples the impulse blanker zeroed in these frames (see :func:`blank_impulses`).
     """
 
     power: FloatArray
     frame_start: int
+    blanked: int = 0
 
     @property
     def n_frames(self) -> int:
@@ -258,7 +262,9 @@ class StftState:
         return self._frames_buf[:n_frames], self._power_buf[:n_frames]
 
 
-def stft_block(state: StftState, samples: ComplexArray, sample_start: int) -> StftFrames:
+def stft_block(
+    state: StftState, samples: ComplexArray, sample_start: int, *, blank_factor: float = 0.0
+) -> StftFrames:
     """Compute the power of every complete frame made available by one more block.
 
     The block continues the stream when ``sample_start`` equals ``state.next_sample``; otherwise
@@ -273,6 +279,9 @@ def stft_block(state: StftState, samples: ComplexArray, sample_start: int) -> St
         The block's samples.
     sample_start : int
         Absolute index of ``samples[0]``.
+    blank_factor : float
+        When > 0, impulsive noise is blanked in the windowed frames before the FFT
+        (:func:`blank_impulses` with this factor).
 
     Returns
     -------
@@ -312,6 +321,7 @@ def stft_block(state: StftState, samples: ComplexArray, sample_start: int) -> St
         off = n_straddle * hop - tail.size  # index in x of the first bulk frame
         bulk = x[off : off + (n_frames - n_straddle - 1) * hop + nfft]
         np.multiply(_frames_iq(bulk, nfft, hop), w, out=fr[n_straddle:])
+    blanked = blank_impulses(fr, blank_factor) if blank_factor > 0 else 0
     spec = sfft.fft(frames, axis=1, overwrite_x=True, workers=1)
     _power_shifted(spec, power)
     consumed = n_frames * hop
@@ -320,7 +330,73 @@ def stft_block(state: StftState, samples: ComplexArray, sample_start: int) -> St
     else:
         state.tail = np.concatenate([tail[consumed:], x])
     state.tail_start = base + consumed
-    return StftFrames(power, first)
+    return StftFrames(power, first, blanked)
+
+
+#: Samples per cell of the impulse blanker (4 samples = 1.7 us at 2.4 MS/s: a click's length).
+BLANK_CELL = 4
+#: Cells on either side of a click that are zeroed too when over ``BLANK_RING`` times the reference:
+#: the dongle's filters ring a click out over tens of samples.
+BLANK_REACH = 8
+BLANK_RING = 2.0
+
+
+def blank_impulses(frames_iq: NDArray[np.float32], factor: float) -> int:
+    """Zero impulsive noise in windowed frames (a noise blanker), in place; returns samples zeroed.
+
+    Switching edges of motor drives and arcing relays reach the dongle as clicks of a few us that
+    fill the whole capture.  Left in, a click adds a broadband flash to its frame, and a train of them
+    is cut by the detector into bursts of random width and length (false emitters).  Each frame is
+    cut into cells of ``BLANK_CELL`` samples.  A cell is a click when its power exceeds ``factor``
+    times a reference: the largest median cell power of its frame and the two neighbouring frames
+    (a median, which clicks filling less than half a frame do not move).  The neighbours keep a
+    strong burst that starts or ends inside a frame from being blanked: the frame next to it lies in
+    the burst.
+    Around a click, cells within ``BLANK_REACH`` over ``BLANK_RING`` times the reference (the
+    filters' ring-down) are zeroed too.  A narrowband noise-like signal (its samples correlated over a
+    cell, so its cell power is exponential) exceeds 30 times its median (21 times its mean) with
+    probability ~1e-9; constant-envelope signals never do.
+
+    Parameters
+    ----------
+    frames_iq : ndarray of float32, shape (frames, 2 * nfft)
+        Windowed frames, I and Q interleaved (modified in place).
+    factor : float
+        Threshold over the reference (30 is a good default).
+
+    Returns
+    -------
+    int
+        Number of samples zeroed.
+    """
+    rows, width = frames_iq.shape
+    per = 2 * BLANK_CELL
+    if rows < 3 or width % per:
+        return 0
+    n_cells = width // per
+    cells = np.square(frames_iq).reshape(rows, n_cells, per).sum(axis=2)
+    # Median cell power of each frame (from every other cell: a click train of 20 kHz fills fewer
+    # than a third of the cells, so it does not move it), the largest of a frame and its neighbours.
+    half = cells[:, ::2]
+    med = np.partition(half, half.shape[1] // 2, axis=1)[:, half.shape[1] // 2]
+    ref = med.copy()
+    np.maximum(ref[1:], med[:-1], out=ref[1:])
+    np.maximum(ref[:-1], med[1:], out=ref[:-1])
+    hit_rows = np.flatnonzero(cells.max(axis=1) > factor * ref)
+    if hit_rows.size == 0:
+        return 0
+    c = cells[hit_rows]
+    r = ref[hit_rows, None]
+    hit = c > factor * r
+    # Cells within BLANK_REACH of a click (a running count of hits over the window).
+    cs = np.zeros((hit_rows.size, n_cells + 2 * BLANK_REACH + 1), np.int32)
+    np.cumsum(np.pad(hit, ((0, 0), (BLANK_REACH + 1, BLANK_REACH))), axis=1, out=cs)
+    near = (cs[:, 2 * BLANK_REACH + 1 :] - cs[:, :n_cells]) > 0
+    zero = hit | (near & (c > BLANK_RING * r))
+    sub = frames_iq[hit_rows].reshape(hit_rows.size, n_cells, per)
+    sub[zero] = 0.0
+    frames_iq[hit_rows] = sub.reshape(hit_rows.size, width)
+    return int(np.count_nonzero(zero)) * BLANK_CELL
 
 
 def _frames_iq(x: ComplexArray, nfft: int, hop: int) -> NDArray[np.float32]:

@@ -96,6 +96,8 @@ class EmitterModel:
         self.spec = spec
         self.seed = seed
         self.ref_hz = spec.freq_hz
+        #: Sample rate of the capture being rendered (set by the renderer; None: unknown).
+        self.capture_rate_hz: float | None = None
 
     # ----- schedule
     def sessions(self) -> list[tuple[float, float]]:
@@ -585,8 +587,30 @@ class NbiotModel(EmitterModel):
 # ------------------------------------------------------------------------------------------------ other
 
 
-class CwModel(EmitterModel):
-    """Unmodulated carrier (a spur)."""
+class _OnOff(EmitterModel):
+    """A continuous kind that ``on_s``/``off_s`` switch on and off at random (seeded) lengths."""
+
+    def __init__(self, spec: EmitterSpec, seed: int) -> None:
+        super().__init__(spec, seed)
+        self._schedule: list[tuple[float, float]] = []
+        self._rng_onoff = _rng(seed, spec.id, 0x0FF)
+        self._until = spec.start_s  # the schedule is drawn up to here
+
+    def _active_sessions(self, t_from: float, t_to: float) -> list[tuple[int, float, float]]:
+        s = self.spec
+        if s.on_s is None or s.off_s is None:
+            return super()._active_sessions(t_from, t_to)
+        end = s.start_s + s.duration_s if s.duration_s is not None else math.inf
+        while self._until < min(t_to, end):  # draw (in order, so the schedule is seeded) as needed
+            on = float(self._rng_onoff.uniform(*s.on_s))
+            off = float(self._rng_onoff.uniform(*s.off_s))
+            self._schedule.append((self._until, min(self._until + on, end)))
+            self._until += on + off
+        return [(i, a, b) for i, (a, b) in enumerate(self._schedule) if b > t_from and a < t_to]
+
+
+class CwModel(_OnOff):
+    """Unmodulated carrier (a spur), always on or switching on and off."""
 
     def span_hz(self) -> tuple[float, float]:
         return self.ref_hz - 500.0, self.ref_hz + 500.0
@@ -605,6 +629,76 @@ class CwModel(EmitterModel):
             return out
         for _, a, b in self._active_sessions(float(t[0]), float(t[-1]) + 1e-12):
             out[_span(t, a, b)] = 1.0
+        return out
+
+
+#: Half width (Hz) of the band impulsive noise covers: wider than any dongle's capture.
+IMPULSE_HALF_BAND_HZ = 25e6
+
+
+class ImpulseModel(_OnOff):
+    """Impulsive noise: clicks of white noise (``click_s`` long) ``rate_hz`` times a second, on a
+    jittered periodic grid (a motor drive's PWM switching edges) or at random (Poisson: arcing);
+    always on or in trains (``on_s``/``off_s``).  The clicks are drawn per 1 ms tile of absolute time
+    from a generator seeded by the tile, so any window renders the same clicks."""
+
+    TILE_S = 1e-3
+
+    def span_hz(self) -> tuple[float, float]:
+        return self.ref_hz - IMPULSE_HALF_BAND_HZ, self.ref_hz + IMPULSE_HALF_BAND_HZ
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        out = []
+        for i, a, b in self._active_sessions(t_from, t_to):
+            a2, b2 = max(a, t_from), min(b, t_to)
+            out.append(Burst(a2, b2 - a2, lo, hi, "impulses", i))
+        return out
+
+    def click_times(self, t_from: float, t_to: float) -> F64:
+        """Start times of the clicks in ``[t_from, t_to)`` (before the on/off gating)."""
+        s = self.spec
+        out = []
+        for k in range(math.floor(t_from / self.TILE_S), math.ceil(t_to / self.TILE_S)):
+            a = k * self.TILE_S
+            rng = _rng(self.seed, s.id, 0x1A9, k)
+            if s.periodic:
+                period = 1.0 / s.rate_hz
+                grid = np.arange(math.ceil(a / period), math.ceil((a + self.TILE_S) / period)) * period
+                t = grid + rng.normal(0.0, s.jitter_s, grid.size) if s.jitter_s > 0 else grid
+            else:
+                t = a + rng.uniform(0.0, self.TILE_S, rng.poisson(s.rate_hz * self.TILE_S))
+            out.append(t)
+        t = np.sort(np.concatenate(out)).astype(np.float64) if out else np.zeros(0)
+        return np.asarray(t[(t >= t_from) & (t < t_to)], np.float64)
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        if t.size == 0:
+            return out
+        t0, t1 = float(t[0]), float(t[-1]) + 1e-12
+        on = self._active_sessions(t0 - self.spec.click_s, t1)
+        if not on:
+            return out
+        clicks = self.click_times(t0 - self.spec.click_s, t1)
+        gate = np.zeros(clicks.size, bool)
+        for _, a, b in on:
+            gate |= (clicks >= a) & (clicks < b)
+        clicks = clicks[gate]
+        if clicks.size == 0:
+            return out
+        # Every sample inside a click: white complex noise, drawn per click, of unit power within the
+        # capture (rendered at a higher rate, the capture keeps capture_rate / rate of it).
+        gain = math.sqrt(rate_hz / self.capture_rate_hz) if rate_hz and self.capture_rate_hz else 1.0
+        lo = np.searchsorted(t, clicks)
+        hi = np.searchsorted(t, clicks + self.spec.click_s)
+        hi = np.maximum(hi, np.minimum(lo + 1, t.size))  # at least one sample each
+        for c, (i0, i1) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):  # a loop over clicks
+            if i1 <= i0:
+                continue
+            rng = _rng(self.seed, self.spec.id, 0xC11C, round(float(clicks[c]) * 1e9))
+            z = rng.standard_normal(2 * (i1 - i0)).view(np.complex128) / math.sqrt(2.0)
+            out[i0:i1] = gain * z
         return out
 
 
@@ -665,4 +759,6 @@ def make_model(spec: EmitterSpec, seed: int) -> EmitterModel:
         return NbiotModel(spec, seed)
     if spec.kind == "lora":
         return LoraModel(spec, seed)
+    if spec.kind == "impulse":
+        return ImpulseModel(spec, seed)
     return CwModel(spec, seed)

@@ -51,7 +51,7 @@ def emitter_power_dbfs(scene: Scene, index: int) -> float:
         return e.power_dbfs
     assert e.snr_db is not None
     density = 10.0 ** (scene.noise_dbfs / 10.0) / scene.sample_rate_hz
-    return 10.0 * math.log10(density * nominal_bandwidth_hz(e)) + e.snr_db
+    return 10.0 * math.log10(density * nominal_bandwidth_hz(e, scene.sample_rate_hz)) + e.snr_db
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,7 @@ class SceneRenderer:
         fs = self.sample_rate_hz
         for i, spec in enumerate(scene.emitters):
             model = make_model(spec, self.seed)
+            model.capture_rate_hz = fs
             lo, hi = model.span_hz()
             if hi - self.lo_hz <= -0.6 * fs or lo - self.lo_hz >= 0.6 * fs:
                 continue

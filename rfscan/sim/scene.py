@@ -66,7 +66,17 @@ ltem           LTE-M PUSCH         like lte_pusch inside one 1.4 MHz narrowband 
                                    ``hop_narrowbands`` (default 1, non-zero) x 1.08 MHz away,
                                    every ``hop_interval_ms`` absolute subframes, with a 2-symbol
                                    retuning gap (last symbol before, first after) at each hop
-cw             spur                continuous unmodulated carrier
+cw             spur                continuous unmodulated carrier; ``on_s`` and ``off_s`` (each a
+                                   ``[min, max]`` range, s) switch it on and off at random
+                                   (seeded) lengths: a spur fading in and out, an intermittent
+                                   interferer
+impulse        impulsive noise     broadband clicks (switching edges of a motor drive, a relay
+                                   or contactor arcing): ``rate_hz`` clicks per second,
+                                   ``periodic`` (true: a PWM-like train with ``jitter_s`` rms
+                                   timing jitter; false: random, Poisson), ``click_s`` (length
+                                   of each click, white noise; default 1 us); ``on_s``/``off_s``
+                                   as for cw (trains of clicks); ``power_dbfs`` is the power
+                                   during a click, ``snr_db`` over the noise in the capture
 lora           LoRa packet         ``sf`` (6..12), ``bw_hz``, ``payload_symbols``; 8 up-chirps,
                                    2 sync symbols, 2.25 down-chirps, payload
 =============  ==================  ==========================================================
@@ -116,6 +126,7 @@ EMITTER_KINDS: dict[str, tuple[str, str]] = {
     "nbiot": ("nb-iot", "uplink"),
     "ltem": ("lte-m", "uplink"),
     "cw": ("cw", "spur"),
+    "impulse": ("impulse", "noise"),
     "lora": ("lora", "ism"),
 }
 
@@ -123,7 +134,7 @@ EMITTER_KINDS: dict[str, tuple[str, str]] = {
 LTE_BANDWIDTHS_MHZ: dict[float, int] = {1.4: 6, 3.0: 15, 5.0: 25, 10.0: 50, 15.0: 75, 20.0: 100}
 
 #: Kinds transmitted continuously (always on unless duration_s is given).
-CONTINUOUS_KINDS = frozenset({"gsm_downlink", "lte_downlink", "cw"})
+CONTINUOUS_KINDS = frozenset({"gsm_downlink", "lte_downlink", "cw", "impulse"})
 #: Kinds made of one short burst (repeated ``count`` times every ``period_s``).
 SINGLE_SHOT_KINDS = frozenset({"gsm_rach", "lte_prach", "lora"})
 
@@ -144,7 +155,8 @@ _KIND_KEYS: dict[str, frozenset[str]] = {
     "lte_prach": frozenset({"root"}),
     "nbiot": frozenset({"tones", "tone_offset", "spacing_hz"}),
     "lora": frozenset({"sf", "bw_hz", "payload_symbols"}),
-    "cw": frozenset(),
+    "cw": frozenset({"on_s", "off_s"}),
+    "impulse": frozenset({"on_s", "off_s", "rate_hz", "periodic", "jitter_s", "click_s"}),
 }
 
 #: Bandwidth used to turn ``snr_db`` into a power for a CW spur.
@@ -217,15 +229,23 @@ class EmitterSpec:
     sf: int = 7
     bw_hz: float = 125000.0
     payload_symbols: int = 20
+    # CW / impulse: random on/off lengths ([min, max] s; None: on throughout)
+    on_s: tuple[float, float] | None = None
+    off_s: tuple[float, float] | None = None
+    # impulse
+    rate_hz: float = 4000.0
+    periodic: bool = True
+    jitter_s: float = 2e-6
+    click_s: float = 1e-6
 
     @property
     def tech(self) -> str:
-        """Technology name (gsm, lte, nb-iot, lte-m, cw, lora)."""
+        """Technology name (gsm, lte, nb-iot, lte-m, cw, lora, impulse)."""
         return EMITTER_KINDS[self.kind][0]
 
     @property
     def link(self) -> str:
-        """uplink, downlink, spur or ism."""
+        """uplink, downlink, spur, ism or noise."""
         return EMITTER_KINDS[self.kind][1]
 
 
@@ -300,12 +320,13 @@ class Scene:
         return (CaptureSpec(self.center_hz, self.duration_s, self.name),)
 
 
-def nominal_bandwidth_hz(e: EmitterSpec) -> float:
+def nominal_bandwidth_hz(e: EmitterSpec, sample_rate_hz: float = 2.4e6) -> float:
     """Bandwidth in which ``snr_db`` is defined (and the truth frequency span width).
 
     GSM: 200 kHz channel; PUSCH/LTE-M: n_RB x 180 kHz; PUCCH: 180 kHz; PRACH: 839 x 1.25 kHz;
     LTE downlink: n_RB x 180 kHz + the DC subcarrier; NB-IoT: tones x spacing; LoRa: bw_hz;
-    CW: 1 kHz.
+    CW: 1 kHz; impulsive noise: white over any capture, so the sample rate it is rendered at
+    (``sample_rate_hz``, default 2.4 MHz).
     """
     if e.tech == "gsm":
         return 200e3
@@ -321,6 +342,8 @@ def nominal_bandwidth_hz(e: EmitterSpec) -> float:
         return e.tones * e.spacing_hz
     if e.kind == "lora":
         return e.bw_hz
+    if e.kind == "impulse":
+        return sample_rate_hz
     return CW_NOMINAL_BANDWIDTH_HZ
 
 
@@ -550,8 +573,35 @@ def _parse_emitter(data: Mapping[str, Any], source: str, index: int) -> EmitterS
             raise r.fail("bw_hz", f"must be 62500, 125000, 250000 or 500000, got {bw_hz:g}")
         kw["bw_hz"] = bw_hz
         kw["payload_symbols"] = r.integer("payload_symbols", 20, lo=1, hi=2000)
+    if kind in ("cw", "impulse"):
+        for key in ("on_s", "off_s"):
+            kw[key] = _range(r, key)
+        if (kw["on_s"] is None) != (kw["off_s"] is None):
+            raise r.fail("off_s" if kw["off_s"] is None else "on_s", "on_s and off_s go together")
+    if kind == "impulse":
+        kw["rate_hz"] = r.opt("rate_hz", 4000.0, lo=0.0, hi=200e3, lo_open=True)
+        kw["periodic"] = r.boolean("periodic", True)
+        kw["jitter_s"] = r.opt("jitter_s", 2e-6, lo=0.0, hi=1.0)
+        kw["click_s"] = r.opt("click_s", 1e-6, lo=0.0, hi=1e-3, lo_open=True)
     r.check_unknown()
     return EmitterSpec(**kw)
+
+
+def _range(r: _Reader, key: str) -> tuple[float, float] | None:
+    """A ``[min, max]`` range of seconds (min > 0), or None when absent."""
+    r.used.add(key)
+    v = r.data.get(key)
+    if v is None:
+        return None
+    ok = (
+        isinstance(v, Sequence)
+        and not isinstance(v, str)
+        and len(v) == 2
+        and all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+    )
+    if not ok or not 0 < v[0] <= v[1]:
+        raise r.fail(key, f"must be a [min, max] range of seconds with 0 < min <= max, got {v!r}")
+    return (float(v[0]), float(v[1]))
 
 
 def _parse_scene(data: Mapping[str, Any], source: str) -> Scene:

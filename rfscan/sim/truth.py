@@ -75,7 +75,9 @@ def _snr(scene: Scene, index: int) -> float:
     if e.snr_db is not None:
         return e.snr_db
     density = 10.0 ** (scene.noise_dbfs / 10.0) / scene.sample_rate_hz
-    return emitter_power_dbfs(scene, index) - 10.0 * math.log10(density * nominal_bandwidth_hz(e))
+    return emitter_power_dbfs(scene, index) - 10.0 * math.log10(
+        density * nominal_bandwidth_hz(e, scene.sample_rate_hz)
+    )
 
 
 def _in_band(lo: float, hi: float, center_hz: float, sample_rate_hz: float, ppm: float) -> bool:

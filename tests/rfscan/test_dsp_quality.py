@@ -774,3 +774,66 @@ def test_a_weak_tone_reads_the_same_whatever_the_block_size(seed: int) -> None:
         for b, ref in zip(hits, runs[0], strict=True):
             assert b.start_s == pytest.approx(ref.start_s, abs=0.2e-3)
             assert b.duration_s == pytest.approx(ref.duration_s, abs=0.2e-3)
+
+
+CELLULAR_TECHS = {"gsm", "lte", "nbiot", "ltem", "umts", "nr"}
+
+#: Impulsive noise of a crane electrical room: a motor drive's PWM edges (periodic, jittered),
+#: relays arcing (random clicks), and bursts of clicks (a contactor closing).
+IMPULSES = [
+    {"kind": "impulse", "id": "pwm", "freq_hz": CENTER, "snr_db": 25.0, "rate_hz": 8000.0, "click_s": 2e-6},
+    {
+        "kind": "impulse",
+        "id": "arcing",
+        "freq_hz": CENTER,
+        "snr_db": 32.0,
+        "rate_hz": 1500.0,
+        "periodic": False,
+        "click_s": 4e-6,
+    },
+    {
+        "kind": "impulse",
+        "id": "contactor",
+        "freq_hz": CENTER,
+        "snr_db": 30.0,
+        "rate_hz": 20000.0,
+        "click_s": 1e-6,
+        "on_s": [3e-3, 30e-3],
+        "off_s": [20e-3, 80e-3],
+    },
+]
+
+
+@pytest.mark.parametrize("imp", IMPULSES, ids=lambda e: e["id"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_impulse_blanker_removes_clicks_and_they_are_never_an_emitter(imp: dict[str, Any], seed: int) -> None:
+    scene = _scene([imp], seed, duration_s=0.6)
+    a, _ = _analyze(scene, PipelineConfig(blank_factor=30.0))
+    assert a.stats.samples_blanked > 0
+    assert [e.tech for e in a.emitters if e.tech in CELLULAR_TECHS] == []
+    # At most a couple of weak leftovers (a click train's residue), never a cellular shape.
+    assert len(a.emitters) <= 2, [(e.freq_hz, e.tech, e.burst_count) for e in a.emitters]
+    # Without the blanker the same clicks are cut into emitters of random shape (what the test guards).
+    if seed == 1:
+        raw, _ = _analyze(scene, PipelineConfig(blank_factor=0.0))
+        assert raw.stats.samples_blanked == 0
+        assert len(raw.bursts) > len(a.bursts) + 3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_spur_fading_in_and_out_is_not_a_modem(seed: int) -> None:
+    # A narrow carrier switching on and off at random lengths (a switching supply in burst mode):
+    # its bursts keep to no NB-IoT unit length, so it is no NB-IoT device, however strong.
+    spur = {
+        "kind": "cw",
+        "id": "fading",
+        "freq_hz": CENTER + 330e3,
+        "power_dbfs": -40.0,
+        "on_s": [0.5e-3, 0.04],
+        "off_s": [0.5e-3, 0.1],
+    }
+    a, _ = _analyze(_scene([spur], seed, duration_s=0.8))
+    assert len(a.emitters) == 1
+    e = a.emitters[0]
+    assert e.burst_count >= 5
+    assert e.tech not in CELLULAR_TECHS, e.reason

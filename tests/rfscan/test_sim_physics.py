@@ -633,3 +633,82 @@ def test_lte_downlink_pss() -> None:
     other = np.fft.fft(x[(2208 + 3 * 2192) // 16 : (2208 + 3 * 2192) // 16 + 128])
     data = np.concatenate([other[128 - 31 :], other[1:32]])
     assert abs(np.vdot(d, data)) / (np.linalg.norm(d) * np.linalg.norm(data)) < 0.5
+
+
+# ------------------------------------------------------------------------------------- interference
+
+
+def test_intermittent_cw_switches_at_random_seeded_lengths_whatever_the_window() -> None:
+    # A spur fading in and out: on for 0.5-40 ms, off for 0.5-20 ms, drawn from the scene's seed.
+    cw = {
+        "kind": "cw",
+        "freq_hz": FC + 300e3,
+        "power_dbfs": -30.0,
+        "on_s": [0.5e-3, 0.04],
+        "off_s": [0.5e-3, 0.02],
+    }
+    sc = scene(cw)
+    whole = render(sc, 0.0, 0.4)
+    parts = np.concatenate([render(sc, 0.0, 0.13), render(sc, 0.13, 0.4)])
+    np.testing.assert_allclose(parts, whole, atol=1e-6)
+    runs = on_runs(whole, FS)
+    assert len(runs) >= 10
+    lengths = np.array([r[1] for r in runs[:-1]])  # the last one may be cut by the window
+    gaps = np.diff([r[0] for r in runs]) - lengths
+    assert lengths.min() >= 0.45e-3
+    assert lengths.max() <= 0.0401
+    assert gaps.min() >= 0.45e-3
+    assert gaps.max() <= 0.0201
+    assert np.ptp(lengths) > 0.01  # random, not one length
+    truth = ground_truth(sc, t_to=0.4)
+    assert [round(t.duration_s, 4) for t in truth][: len(lengths)] == pytest.approx(
+        lengths.round(4), abs=2e-4
+    )
+
+
+@pytest.mark.parametrize("periodic", [True, False])
+def test_impulsive_noise_clicks(periodic: bool) -> None:
+    # Clicks of white noise, 2 us long, 5000 a second (a PWM grid with jitter, or Poisson), at the
+    # given power during a click; the same clicks however the window is cut.
+    imp = {
+        "kind": "impulse",
+        "freq_hz": FC,
+        "power_dbfs": -20.0,
+        "rate_hz": 5000.0,
+        "periodic": periodic,
+        "click_s": 2e-6,
+    }
+    sc = scene(imp)
+    whole = render(sc, 0.0, 0.1)
+    parts = np.concatenate([render(sc, 0.0, 0.0371), render(sc, 0.0371, 0.1)])
+    np.testing.assert_allclose(parts, whole, atol=1e-6)
+    loud = np.abs(whole) > 10 ** (-40 / 20)  # 20 dB under the click power, far over the -110 dBFS noise
+    starts = np.flatnonzero(loud[1:] & ~loud[:-1]) + 1
+    assert 400 <= starts.size <= 600  # ~500 clicks in 0.1 s (the anti-alias filter may split a few)
+    assert loud.mean() < 0.03  # 5000 x 2 us = 1 % of the time, plus the filter's ring
+    power = 10 * np.log10(np.mean(np.abs(whole) ** 2) / (5000 * 2e-6))
+    assert power == pytest.approx(-20.0, abs=1.5)
+    if periodic:
+        gaps = np.diff(starts) / FS
+        assert np.median(gaps) == pytest.approx(200e-6, abs=5e-6)
+
+
+def test_impulse_trains_follow_on_and_off() -> None:
+    imp = {
+        "kind": "impulse",
+        "freq_hz": FC,
+        "power_dbfs": -20.0,
+        "rate_hz": 20000.0,
+        "on_s": [5e-3, 10e-3],
+        "off_s": [30e-3, 60e-3],
+    }
+    sc = scene(imp)
+    x = render(sc, 0.0, 0.3)
+    loud = np.abs(x) > 10 ** (-40 / 20)
+    truth = ground_truth(sc, t_to=0.3)
+    assert 3 <= len(truth) <= 9
+    inside = np.zeros(x.size, bool)
+    for t in truth:
+        inside[round(t.start_s * FS) : round((t.start_s + t.duration_s) * FS) + 200] = True
+    assert loud[~inside].sum() == 0
+    assert all(loud[round(t.start_s * FS) : round((t.start_s + t.duration_s) * FS)].any() for t in truth)
