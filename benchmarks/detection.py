@@ -167,7 +167,10 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         meta = simulate(scene, Path(tmp) / "scene")
         with open_recording(meta) as rec:
-            cfg = PipelineConfig(blank_factor=item["blank_factor"]) if "blank_factor" in item else None
+            cfg = PipelineConfig(
+                blank_factor=item.get("blank_factor", PipelineConfig.blank_factor),
+                unflash=item.get("unflash", False),
+            )
             analysis = analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz, config=cfg)
             doc = build_document(rec, analysis, region=RegionChoice(region, "benchmark"), sha256=None)
             duration_s = rec.duration_s
@@ -275,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--blank-factor", type=float, default=None, help="impulse blanker threshold (default: the pipeline's)"
     )
+    ap.add_argument("--unflash", action="store_true", help="PipelineConfig(unflash=True): impulse flashes")
     ap.add_argument(
         "--json", default="build/benchmarks/detection.json", help="where to write the raw results"
     )
@@ -286,9 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         {"kind": "quiet", "seed": 900_000 + k, "duration_s": quiet_len, "interference": args.interference}
         for k in range(max(0, math.ceil(args.quiet_s / quiet_len)))
     ]
-    if args.blank_factor is not None:
-        for it in items:
+    for it in items:
+        if args.blank_factor is not None:
             it["blank_factor"] = args.blank_factor
+        it["unflash"] = args.unflash
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         results = list(pool.map(_run_one, items, chunksize=2))

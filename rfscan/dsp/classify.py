@@ -34,6 +34,10 @@ LTE-M and an LTE PUSCH of <= 6 RB have the same per-subframe shape; what tells t
 grouping); an LTE PUSCH is scheduled one 1 ms subframe at a time, so anything else on the LTE grid is
 "lte".  One PRB for several ms stays "nbiot": a 12-tone NB-IoT NPUSCH has the same shape as a one-PRB
 LTE-M repetition train (said in the reason).
+Bursts made mostly while impulsive noise lifted the whole capture (``impulsive``, set when the
+pipeline looks for it) stay "unknown" under 15 dB.  A narrow emitter is NB-IoT only when most of its
+strong bursts last whole NB-IoT units (1, 2, 5.6 or 6.4 ms multiples); a spur fading in and out keeps
+to no such length.
 """
 
 from __future__ import annotations
@@ -96,6 +100,11 @@ DRIFT_Z_MIN = 4.0
 DRIFT_MIN_PIECES = 3
 DRIFT_ONE_WAY = 0.85
 DRIFT_MIN_HZ = 60e3
+#: Bursts made mostly (this share of their frames) while impulsive noise lifted the whole capture
+#: are not classified unless their median SNR reaches IMPULSIVE_TRUST_DB: a flash cut up by the
+#: detector reads as weak bursts of random width and length, some of them cellular-shaped.
+IMPULSIVE_SHARE = 0.5
+IMPULSIVE_TRUST_DB = 15.0
 #: Wider than this (Hz, more than six RBs and a PRACH) an uplink burst is a PUSCH or a WCDMA signal.
 WIDE_HZ = 1.2e6
 #: Shortest LTE-M repetition train (4 subframes, CE mode A), less one 107 us frame of edge error.
@@ -108,8 +117,9 @@ TRAIN_MIN_S = 3.9e-3
 NBIOT_UNITS_S = (1e-3, 5.6e-3, 6.4e-3)
 NBIOT_TONE_UNITS_S = (2e-3, 5.6e-3, 6.4e-3)
 #: How far (s) a burst clearly over the noise (>= WEAK_SNR_DB) may read from such a length: its edges
-#: are placed to well within a 107 us frame.  (A spur fading in and out keeps to no such length: on a
-#: 1 ms grid 30 % of random lengths pass, on a 2 ms grid 15 %; most of an emitter's bursts must.)
+#: are placed to well within a 107 us frame (0.5 % of a long one: the dongle's clock error).  (A spur
+#: fading in and out keeps to no such length: on a 1 ms grid 30 % of random lengths pass, on a 2 ms
+#: grid 15 %; most of an emitter's bursts must.)
 NBIOT_LENGTH_TOL_S = 0.15e-3
 NBIOT_LENGTH_SHARE = 0.6
 
@@ -156,6 +166,9 @@ class EmitterFeatures:
         Per-burst SNR; None: not measured (taken as strong).
     span_s : float or None
         From the start of the first burst to the end of the last; None: not known.
+    impulsive : ndarray or None
+        Per-burst share of its frames lifted as a whole by impulsive noise
+        (:attr:`rfscan.dsp.detect.Burst.impulsive`); None: not measured.
     """
 
     durations_s: NDArray[np.float64]
@@ -171,6 +184,7 @@ class EmitterFeatures:
     drift_ts: NDArray[np.float64] | None = None
     snrs_db: NDArray[np.float64] | None = None
     span_s: float | None = None
+    impulsive: NDArray[np.float64] | None = None
 
 
 def _near_multiple(
@@ -187,7 +201,9 @@ def _nbiot_lengths(
     """Per burst: whether its length is a whole number of NB-IoT units (``NBIOT_UNITS_S``, or
     ``NBIOT_TONE_UNITS_S`` for a tone-narrow emitter), to ``NBIOT_LENGTH_TOL_S`` when the burst is
     clearly over the noise and to ``max(0.1 ms, 2 %)`` when weak (its edges under the noise)."""
-    tol = np.where(snr >= WEAK_SNR_DB, NBIOT_LENGTH_TOL_S, np.maximum(0.1e-3, 0.02 * dur))
+    tol = np.where(
+        snr >= WEAK_SNR_DB, np.maximum(NBIOT_LENGTH_TOL_S, 0.005 * dur), np.maximum(0.1e-3, 0.02 * dur)
+    )
     units = NBIOT_TONE_UNITS_S if tone_narrow else NBIOT_UNITS_S
     ok = np.zeros(dur.size, bool)
     for u in units:  # a loop over three unit lengths
@@ -280,7 +296,23 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "cw", 0.9, f"always on ({f.occupancy:.0%} of the watched time), {med_bw / 1e3:.0f} kHz wide"
         )
-    if f_prach >= 0.5:
+    med_snr0 = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
+    if (
+        f.impulsive is not None
+        and f.impulsive.size == n
+        and float(np.mean(f.impulsive)) >= IMPULSIVE_SHARE
+        and (med_snr0 is None or med_snr0 < IMPULSIVE_TRUST_DB)
+    ):
+        return Classification(
+            "unknown",
+            0.2,
+            f"{n} burst(s) of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz made mostly "
+            f"({float(np.mean(f.impulsive)):.0%} of their frames) while impulsive noise lifted the whole "
+            "capture (motor drives, arcing): too little over it to tell them from it",
+        )
+    # One PRACH-shaped burst under SHAPE_SNR_DB: its width and length are measured under the noise
+    # (a piece of broadband noise reads as well); from the later rules it stays "unknown".
+    if f_prach >= 0.5 and (n >= 2 or med_snr0 is None or med_snr0 >= SHAPE_SNR_DB):
         return Classification(
             "lte", 0.8, f"PRACH-shaped bursts ({med_bw / 1e6:.2f} MHz x {med_dur * 1e3:.2f} ms)"
         )

@@ -328,6 +328,9 @@ class Burst:
     always_on : bool
         On for the whole capture it was seen in (found from the spectra, not as a burst): its start
         and end are the capture's, not its own.
+    impulsive : float
+        Fraction of its frames in which the whole capture was lifted at once (a flash of impulsive
+        noise, set by the pipeline): a weak burst made in such frames may be the flash itself.
     """
 
     start_s: float
@@ -347,6 +350,7 @@ class Burst:
     sweep: float = 0.0
     always_on: bool = False
     drift_t: float = 0.0
+    impulsive: float = 0.0
 
     @property
     def end_s(self) -> float:
@@ -1321,6 +1325,7 @@ def _merge_group(g: list[Burst]) -> Burst:
         sweep=float(sum(b.sweep * b.frames for b in g) / max(steps, 1)),
         always_on=all(b.always_on for b in g),
         drift_t=float(sum(b.drift_t for b in g) / math.sqrt(len(g))),  # Stouffer: pieces independent
+        impulsive=float(sum(b.impulsive * b.frames for b in g) / max(steps, 1)),
     )
 
 

@@ -380,6 +380,7 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
         drift_ts=np.array([b.drift_t for b in bs]),
         snrs_db=np.array([b.snr_db for b in bs]),
         span_s=last - first,
+        impulsive=np.array([b.impulsive for b in bs]),
     )
     cls: Classification = classify(feats)
     return Emitter(

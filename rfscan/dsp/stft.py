@@ -263,7 +263,11 @@ class StftState:
 
 
 def stft_block(
-    state: StftState, samples: ComplexArray, sample_start: int, *, blank_factor: float = 0.0
+    state: StftState,
+    samples: ComplexArray,
+    sample_start: int,
+    *,
+    blank_factor: float = 0.0,
 ) -> StftFrames:
     """Compute the power of every complete frame made available by one more block.
 
@@ -374,14 +378,7 @@ def blank_impulses(frames_iq: NDArray[np.float32], factor: float) -> int:
     if rows < 3 or width % per:
         return 0
     n_cells = width // per
-    cells = np.square(frames_iq).reshape(rows, n_cells, per).sum(axis=2)
-    # Median cell power of each frame (from every other cell: a click train of 20 kHz fills fewer
-    # than a third of the cells, so it does not move it), the largest of a frame and its neighbours.
-    half = cells[:, ::2]
-    med = np.partition(half, half.shape[1] // 2, axis=1)[:, half.shape[1] // 2]
-    ref = med.copy()
-    np.maximum(ref[1:], med[:-1], out=ref[1:])
-    np.maximum(ref[:-1], med[1:], out=ref[:-1])
+    cells, ref = _cells_and_reference(frames_iq)
     hit_rows = np.flatnonzero(cells.max(axis=1) > factor * ref)
     if hit_rows.size == 0:
         return 0
@@ -397,6 +394,21 @@ def blank_impulses(frames_iq: NDArray[np.float32], factor: float) -> int:
     sub[zero] = 0.0
     frames_iq[hit_rows] = sub.reshape(hit_rows.size, width)
     return int(np.count_nonzero(zero)) * BLANK_CELL
+
+
+def _cells_and_reference(frames_iq: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Power of every ``BLANK_CELL``-sample cell of every frame, and each frame's reference: the
+    largest median cell power of the frame and its two neighbours (the median from every other
+    cell: a click train of 20 kHz fills fewer than a third of the cells, so it does not move it)."""
+    rows, width = frames_iq.shape
+    per = 2 * BLANK_CELL
+    cells = np.square(frames_iq).reshape(rows, width // per, per).sum(axis=2)
+    half = cells[:, ::2]
+    med = np.partition(half, half.shape[1] // 2, axis=1)[:, half.shape[1] // 2]
+    ref = med.copy()
+    np.maximum(ref[1:], med[:-1], out=ref[1:])
+    np.maximum(ref[:-1], med[1:], out=ref[:-1])
+    return cells, ref
 
 
 def _frames_iq(x: ComplexArray, nfft: int, hop: int) -> NDArray[np.float32]:

@@ -601,6 +601,8 @@ class _OnOff(EmitterModel):
         if s.on_s is None or s.off_s is None:
             return super()._active_sessions(t_from, t_to)
         end = s.start_s + s.duration_s if s.duration_s is not None else math.inf
+        if not math.isfinite(min(t_to, end)):
+            raise ValueError(f"{s.id}: an on/off schedule needs a finite window")
         while self._until < min(t_to, end):  # draw (in order, so the schedule is seeded) as needed
             on = float(self._rng_onoff.uniform(*s.on_s))
             off = float(self._rng_onoff.uniform(*s.off_s))
@@ -608,20 +610,24 @@ class _OnOff(EmitterModel):
             self._until += on + off
         return [(i, a, b) for i, (a, b) in enumerate(self._schedule) if b > t_from and a < t_to]
 
+    #: How a transmission is described in the ground truth.
+    DETAIL = "CW"
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        """The on-periods overlapping the window (clipped to it)."""
+        lo, hi = self.span_hz()
+        out = []
+        for i, a, b in self._active_sessions(t_from, t_to):
+            a2, b2 = max(a, t_from), min(b, t_to)
+            out.append(Burst(a2, b2 - a2, lo, hi, self.DETAIL, i))
+        return out
+
 
 class CwModel(_OnOff):
     """Unmodulated carrier (a spur), always on or switching on and off."""
 
     def span_hz(self) -> tuple[float, float]:
         return self.ref_hz - 500.0, self.ref_hz + 500.0
-
-    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
-        lo, hi = self.span_hz()
-        out = []
-        for i, a, b in self._active_sessions(t_from, t_to):
-            a2, b2 = max(a, t_from), min(b, t_to)
-            out.append(Burst(a2, b2 - a2, lo, hi, "CW", i))
-        return out
 
     def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
         out = np.zeros(t.size, dtype=np.complex128)
@@ -644,32 +650,39 @@ class ImpulseModel(_OnOff):
 
     TILE_S = 1e-3
 
+    DETAIL = "impulses"
+
     def span_hz(self) -> tuple[float, float]:
         return self.ref_hz - IMPULSE_HALF_BAND_HZ, self.ref_hz + IMPULSE_HALF_BAND_HZ
 
-    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
-        lo, hi = self.span_hz()
-        out = []
-        for i, a, b in self._active_sessions(t_from, t_to):
-            a2, b2 = max(a, t_from), min(b, t_to)
-            out.append(Burst(a2, b2 - a2, lo, hi, "impulses", i))
-        return out
+    #: Clicks of the periodic grid per tile of drawn jitter (tiles of click indices).
+    GRID_TILE = 64
 
     def click_times(self, t_from: float, t_to: float) -> F64:
-        """Start times of the clicks in ``[t_from, t_to)`` (before the on/off gating)."""
+        """Start times of the clicks in ``[t_from, t_to)`` (before the on/off gating); the same
+        clicks whatever the window (grid clicks by integer index, their jitter drawn per tile of
+        indices; Poisson clicks per 1 ms tile of time)."""
         s = self.spec
-        out = []
-        for k in range(math.floor(t_from / self.TILE_S), math.ceil(t_to / self.TILE_S)):
-            a = k * self.TILE_S
-            rng = _rng(self.seed, s.id, 0x1A9, k)
-            if s.periodic:
-                period = 1.0 / s.rate_hz
-                grid = np.arange(math.ceil(a / period), math.ceil((a + self.TILE_S) / period)) * period
-                t = grid + rng.normal(0.0, s.jitter_s, grid.size) if s.jitter_s > 0 else grid
-            else:
-                t = a + rng.uniform(0.0, self.TILE_S, rng.poisson(s.rate_hz * self.TILE_S))
-            out.append(t)
-        t = np.sort(np.concatenate(out)).astype(np.float64) if out else np.zeros(0)
+        if s.periodic:
+            pad = 6.0 * s.jitter_s  # jitter may move a click into the window from outside it
+            i0 = math.floor((t_from - pad) * s.rate_hz)
+            i1 = math.ceil((t_to + pad) * s.rate_hz) + 1
+            t = np.arange(i0, i1, dtype=np.float64) / s.rate_hz
+            if s.jitter_s > 0:
+                g = self.GRID_TILE
+                for k in range(i0 // g, (i1 - 1) // g + 1):  # a loop over tiles of 64 clicks
+                    z = _rng(self.seed, s.id, 0x1A9, k).normal(0.0, s.jitter_s, g)
+                    a, b = max(i0, k * g), min(i1, (k + 1) * g)
+                    t[a - i0 : b - i0] += z[a - k * g : b - k * g]
+        else:
+            parts = []
+            for k in range(math.floor(t_from / self.TILE_S), math.ceil(t_to / self.TILE_S)):
+                rng = _rng(self.seed, s.id, 0x1A9, k)
+                parts.append(
+                    k * self.TILE_S + rng.uniform(0.0, self.TILE_S, rng.poisson(s.rate_hz * self.TILE_S))
+                )
+            t = np.concatenate(parts) if parts else np.zeros(0)
+        t = np.sort(t).astype(np.float64)
         return np.asarray(t[(t >= t_from) & (t < t_to)], np.float64)
 
     def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
@@ -690,6 +703,8 @@ class ImpulseModel(_OnOff):
         # Every sample inside a click: white complex noise, drawn per click, of unit power within the
         # capture (rendered at a higher rate, the capture keeps capture_rate / rate of it).
         gain = math.sqrt(rate_hz / self.capture_rate_hz) if rate_hz and self.capture_rate_hz else 1.0
+        rate = rate_hz if rate_hz else (1.0 / float(t[1] - t[0]) if t.size > 1 else 1.0)
+        full = math.ceil(self.spec.click_s * rate) + 2  # samples a click can cover on this grid
         lo = np.searchsorted(t, clicks)
         hi = np.searchsorted(t, clicks + self.spec.click_s)
         hi = np.maximum(hi, np.minimum(lo + 1, t.size))  # at least one sample each
@@ -697,8 +712,11 @@ class ImpulseModel(_OnOff):
             if i1 <= i0:
                 continue
             rng = _rng(self.seed, self.spec.id, 0xC11C, round(float(clicks[c]) * 1e9))
-            z = rng.standard_normal(2 * (i1 - i0)).view(np.complex128) / math.sqrt(2.0)
-            out[i0:i1] = gain * z
+            z = rng.standard_normal(2 * full).view(np.complex128) / math.sqrt(2.0)
+            # The click's own samples from its start, so a window cut inside it continues it.
+            j0 = max(0, round((float(t[i0]) - float(clicks[c])) * rate))
+            seg = z[j0 : j0 + (i1 - i0)]
+            out[i0 : i0 + seg.size] = gain * seg
         return out
 
 

@@ -578,6 +578,10 @@ def _parse_emitter(data: Mapping[str, Any], source: str, index: int) -> EmitterS
             kw[key] = _range(r, key)
         if (kw["on_s"] is None) != (kw["off_s"] is None):
             raise r.fail("off_s" if kw["off_s"] is None else "on_s", "on_s and off_s go together")
+        if kw["on_s"] is not None and (kw["count"] > 1 or kw["times_s"]):
+            raise r.fail(
+                "on_s", "on_s/off_s draw their own schedule: no count, period_s or times_s with them"
+            )
     if kind == "impulse":
         kw["rate_hz"] = r.opt("rate_hz", 4000.0, lo=0.0, hi=200e3, lo_open=True)
         kw["periodic"] = r.boolean("periodic", True)
