@@ -50,6 +50,13 @@ def register(
     p.add_argument(
         "--annotate", action="store_true", help="write the detected bursts back into the SigMF recording"
     )
+    p.add_argument(
+        "--impulsive-noise",
+        action="store_true",
+        help="the recording was made next to motor drives or arcing contacts: take frames lifted as a "
+        "whole for impulsive noise, scale them back and set the weak bursts made in them aside "
+        "(a transmission wider than the capture is scaled back too: compare with a run without it)",
+    )
     p.add_argument("--no-hash", action="store_true", help="do not compute the input's SHA-256")
     p.add_argument("--block-size", type=int, default=1 << 19, metavar="N", help="samples per block")
     p.set_defaults(func=run)
@@ -118,6 +125,13 @@ def _summary(doc: dict[str, Any]) -> str:
     if not doc["complete"]:
         head += " (INTERRUPTED: partial)"
     out = [head, *lines]
+    st = doc.get("stats", {})
+    if st.get("impulse_frames"):
+        share = st["impulse_frames"] / max(st.get("frames", 1), 1)
+        out.append(
+            f"impulsive noise lifted {share:.1%} of the frames; {st.get('impulsive_bursts', 0)} weak bursts "
+            "made in them were set aside (weak signals there were not watched)"
+        )
     if "truth" in doc:
         t = doc["truth"]
         out.append(f"ground truth: {t['found']} of {t['total']} simulated emitters found")
@@ -127,7 +141,7 @@ def _summary(doc: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Analyse ``args.path`` and write the requested outputs."""
     from rfscan.atomic import write_text_atomic
-    from rfscan.dsp import analyze_blocks
+    from rfscan.dsp import PipelineConfig, analyze_blocks
     from rfscan.iq import open_recording
     from rfscan.report.analysis import build_document, choose_region, render_html
     from rfscan.report.jsonout import write_json
@@ -141,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
         region = choose_region(args.region, rec.geolocation, rec.global_info.get("modemhunt:region"))
         previous = {s: signal.signal(s, stop.handler) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            analysis = analyze_blocks(_blocks(rec, args.block_size, stop), rec.sample_rate_hz)
+            config = PipelineConfig(unflash=bool(args.impulsive_noise))
+            analysis = analyze_blocks(_blocks(rec, args.block_size, stop), rec.sample_rate_hz, config=config)
         finally:
             for s, h in previous.items():
                 signal.signal(s, h)
