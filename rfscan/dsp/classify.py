@@ -296,12 +296,12 @@ def classify(f: EmitterFeatures) -> Classification:
         return Classification(
             "cw", 0.9, f"always on ({f.occupancy:.0%} of the watched time), {med_bw / 1e3:.0f} kHz wide"
         )
-    med_snr0 = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
+    med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
     if (
         f.impulsive is not None
         and f.impulsive.size == n
         and float(np.mean(f.impulsive)) >= IMPULSIVE_SHARE
-        and (med_snr0 is None or med_snr0 < IMPULSIVE_TRUST_DB)
+        and (med_snr is None or med_snr < IMPULSIVE_TRUST_DB)
     ):
         return Classification(
             "unknown",
@@ -312,7 +312,7 @@ def classify(f: EmitterFeatures) -> Classification:
         )
     # One PRACH-shaped burst under SHAPE_SNR_DB: its width and length are measured under the noise
     # (a piece of broadband noise reads as well); from the later rules it stays "unknown".
-    if f_prach >= 0.5 and (n >= 2 or med_snr0 is None or med_snr0 >= SHAPE_SNR_DB):
+    if f_prach >= 0.5 and (n >= 2 or med_snr is None or med_snr >= SHAPE_SNR_DB):
         return Classification(
             "lte", 0.8, f"PRACH-shaped bursts ({med_bw / 1e6:.2f} MHz x {med_dur * 1e3:.2f} ms)"
         )
@@ -331,7 +331,6 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{med_bw / 1e6:.2f} MHz (<= 6 RB) dwells of {med_dur * 1e3:.1f} ms hopping between two "
             "1.08 MHz narrowbands with short retuning gaps (LTE-M frequency hopping)",
         )
-    med_snr = None if f.snrs_db is None or f.snrs_db.size == 0 else float(np.median(f.snrs_db))
     if med_snr is not None and med_snr < WEAK_SNR_DB and med_bw > DRIFT_MIN_HZ and f.drift_ts is not None:
         z = _drift_z(np.asarray(f.drift_ts, np.float64))
         if z is not None:

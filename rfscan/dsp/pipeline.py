@@ -202,7 +202,6 @@ class _Capture:
         self.floor_frames = MIN_FLOOR_ROWS * max(cfg.hist_stride, 1)  # frames per settled estimate
         self.samples = 0
         self.pending = np.zeros((stft.nfft, N_LEVELS), np.int64)  # histogram since the last estimate
-        self.pending_rows = 0
         self.pending_frames = 0
         self.settled = False
         self.background: NDArray[np.bool_] | None = None
@@ -218,9 +217,8 @@ class _Capture:
         ``counts`` and ``lo`` are a block's histogram as :meth:`SpectraAccumulator.update` returns it,
         taken from ``frames`` frames."""
         self.pending[:, lo : lo + counts.shape[1]] += counts
-        self.pending_rows += int(counts[0].sum()) if counts.size else 0
         self.pending_frames += frames
-        rows = float(self.pending_rows)
+        rows = float(self.pending[0].sum())
         due = self.pending_frames >= self.floor_frames if self.settled else True
         if rows > 0 and due:
             quant = LogHistogram.quantile_of(self.pending, FLOOR_QUANTILE)
@@ -238,7 +236,7 @@ class _Capture:
             if self.settled or rows >= MIN_FLOOR_ROWS:
                 self.settled = True
                 self.pending.fill(0)
-                self.pending_rows = self.pending_frames = 0
+                self.pending_frames = 0
         if self.floor_db is None:
             return np.full(self.stft_state.config.nfft, np.inf)
         return np.asarray(10.0 ** (self.floor_db / 10.0))
@@ -286,10 +284,10 @@ def _flash_levels(power: NDArray[np.float32], floor_db: NDArray[np.float64] | No
         # The first block of a capture, before the running floor: its own per-bin 20 % quantile
         # (a flash or a burst in fewer than 80 % of the frames does not move it) stands for it.
         k = rows // 5
-        q = np.partition(power[:, ::2], k, axis=0)[k].astype(np.float64) / -np.log1p(-(k + 0.5) / rows)
-        inv = np.asarray(1.0 / np.maximum(q, 1e-30) / _flash_noise(n // 2 // FLASH_SUBBANDS), np.float32)
+        floor = np.partition(power[:, ::2], k, axis=0)[k].astype(np.float64) / -np.log1p(-(k + 0.5) / rows)
     else:
-        inv = np.asarray(10.0 ** (-floor_db[::2] / 10.0) / _flash_noise(n // 2 // FLASH_SUBBANDS), np.float32)
+        floor = 10.0 ** (floor_db[::2] / 10.0)
+    inv = np.asarray(1.0 / np.maximum(floor, 1e-30) / _flash_noise(n // 2 // FLASH_SUBBANDS), np.float32)
     ratio = power[:, ::2] * inv
     return np.asarray(ratio.reshape(rows, FLASH_SUBBANDS, -1).mean(axis=2).min(axis=1), np.float32)
 
