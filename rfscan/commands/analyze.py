@@ -51,11 +51,11 @@ def register(
         "--annotate", action="store_true", help="write the detected bursts back into the SigMF recording"
     )
     p.add_argument(
-        "--impulsive-noise",
+        "--keep-clicks",
         action="store_true",
-        help="the recording was made next to motor drives or arcing contacts: take frames lifted as a "
-        "whole for impulsive noise, scale them back and set the weak bursts made in them aside "
-        "(a transmission wider than the capture is scaled back too: compare with a run without it)",
+        help="leave impulsive noise (motor-drive and arcing clicks) in the frames: by default the clicks "
+        "are found in the samples and taken out, and in a capture full of them the weak bursts made "
+        "where they were are set aside (compare the two runs when in doubt)",
     )
     p.add_argument("--no-hash", action="store_true", help="do not compute the input's SHA-256")
     p.add_argument("--block-size", type=int, default=1 << 19, metavar="N", help="samples per block")
@@ -117,6 +117,7 @@ def _annotate(rec: Recording, doc: dict[str, Any]) -> int:
 
 
 def _summary(doc: dict[str, Any]) -> str:
+    from rfscan.dsp.pipeline import IMPULSIVE_CAPTURE
     from rfscan.report.analysis import verdict_lines
 
     _, lines = verdict_lines(doc)
@@ -126,11 +127,12 @@ def _summary(doc: dict[str, Any]) -> str:
         head += " (INTERRUPTED: partial)"
     out = [head, *lines]
     st = doc.get("stats", {})
-    if st.get("impulse_frames"):
-        share = st["impulse_frames"] / max(st.get("frames", 1), 1)
+    share = st.get("impulse_frames", 0) / max(st.get("frames", 1), 1)
+    if share >= IMPULSIVE_CAPTURE or st.get("impulsive_bursts"):
         out.append(
-            f"impulsive noise lifted {share:.1%} of the frames; {st.get('impulsive_bursts', 0)} weak bursts "
-            "made in them were set aside (weak signals there were not watched)"
+            f"impulsive noise (motor drives, arcing): clicks taken out of {share:.1%} of the frames; "
+            f"{st.get('impulsive_bursts', 0)} weak bursts made where they were set aside "
+            "(signals under 8 dB were not watched in those frames)"
         )
     if "truth" in doc:
         t = doc["truth"]
@@ -155,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         region = choose_region(args.region, rec.geolocation, rec.global_info.get("modemhunt:region"))
         previous = {s: signal.signal(s, stop.handler) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            config = PipelineConfig(unflash=bool(args.impulsive_noise))
+            config = PipelineConfig(declick=not args.keep_clicks)
             analysis = analyze_blocks(_blocks(rec, args.block_size, stop), rec.sample_rate_hz, config=config)
         finally:
             for s, h in previous.items():

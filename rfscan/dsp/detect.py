@@ -329,8 +329,8 @@ class Burst:
         On for the whole capture it was seen in (found from the spectra, not as a burst): its start
         and end are the capture's, not its own.
     impulsive : float
-        Fraction of its frames in which the whole capture was lifted at once (a flash of impulsive
-        noise, set by the pipeline): a weak burst made in such frames may be the flash itself.
+        Fraction of its frames out of which the pipeline took clicks of impulsive noise
+        (:mod:`rfscan.dsp.impulses`): a weak burst made in such frames may be what a click left.
     """
 
     start_s: float

@@ -179,20 +179,19 @@ def test_sigint_leaves_a_valid_partial_report(tmp_path):
     assert 0 < doc["coverage"]["spans"][0]["watched_s"] < 900
 
 
-def test_impulsive_noise_option_on_a_drive_cabinet(tmp_path, capsys):
+def test_clicks_on_a_drive_cabinet_and_keep_clicks(tmp_path, capsys):
     # The built-in drive cabinet holds no modem: motor-drive clicks, an arcing contactor and a
-    # fading spur.  With --impulsive-noise none of it is a cellular uplink emitter, the JSON counts
-    # the lifted frames and set-aside bursts, and the summary says so.
+    # fading spur.  By default the clicks are taken out: none of it is a cellular uplink emitter, the
+    # JSON counts the frames cleaned and the bursts set aside, and the summary says so.  With
+    # --keep-clicks the clicks stay and are cut into false emitters.
     path = simulate("drive-cabinet", tmp_path / "drive", duration_s=1.0)
-    plain = _analyze(path, "--no-hash", capsys=capsys)
-    doc = _analyze(path, "--no-hash", "--impulsive-noise", capsys=capsys)
+    doc = _analyze(path, "--no-hash", capsys=capsys)
+    kept = _analyze(path, "--no-hash", "--keep-clicks", capsys=capsys)
     cellular = {"gsm", "lte", "nbiot", "ltem", "umts", "nr"}
     assert [e for e in doc["emitters"] if e["tech"] in cellular and e["link"] == "uplink"] == []
     assert doc["stats"]["impulse_frames"] > 0
-    assert doc["stats"]["impulsive_bursts"] > 0
-    assert plain["stats"]["impulse_frames"] == 0
-    assert len(doc["emitters"]) < len(plain["emitters"])
-    assert main(["analyze", str(path), "--no-hash", "--impulsive-noise"]) == 0
+    assert kept["stats"]["impulse_frames"] == 0
+    assert len(doc["emitters"]) < len(kept["emitters"])
+    assert main(["analyze", str(path), "--no-hash"]) == 0
     out = capsys.readouterr().out
-    assert "impulsive noise lifted" in out
-    assert "set aside" in out
+    assert "clicks taken out of" in out

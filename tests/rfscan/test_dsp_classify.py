@@ -180,3 +180,16 @@ def test_ltem_from_features() -> None:
     one_prb = classify(_feat([8e-3] * 3, [185e3] * 3))  # same shape as 12-tone NB-IoT repetitions
     assert one_prb.tech == "nbiot"
     assert "LTE-M" in one_prb.reason
+
+
+def test_bursts_made_where_clicks_were_taken_out() -> None:
+    # Mostly in frames cleaned of clicks, a burst is named from IMPULSIVE_TRUST_DB (10 dB) up: a
+    # 16 ms LTE-M train at 11 dB is (found so in a PWM drive's click train), what a click train
+    # leaves at 8 dB stays unknown, with the reason.
+    train = {"snrs_db": np.array([11.4]), "impulsive": np.array([0.97])}
+    assert classify(_feat([16e-3], [420e3], **train)).tech == "ltem"
+    left = classify(_feat([8e-3], [420e3], snrs_db=np.array([8.4]), impulsive=np.array([0.9])))
+    assert left.tech == "unknown"
+    assert "clicks" in left.reason
+    # The same burst where no click was taken out is named.
+    assert classify(_feat([8e-3], [420e3], snrs_db=np.array([8.4]), impulsive=np.array([0.0]))).tech == "ltem"
