@@ -117,7 +117,6 @@ def _annotate(rec: Recording, doc: dict[str, Any]) -> int:
 
 
 def _summary(doc: dict[str, Any]) -> str:
-    from rfscan.dsp.pipeline import IMPULSIVE_CAPTURE
     from rfscan.report.analysis import verdict_lines
 
     _, lines = verdict_lines(doc)
@@ -126,14 +125,6 @@ def _summary(doc: dict[str, Any]) -> str:
     if not doc["complete"]:
         head += " (INTERRUPTED: partial)"
     out = [head, *lines]
-    st = doc.get("stats", {})
-    share = st.get("impulse_frames", 0) / max(st.get("frames", 1), 1)
-    if share >= IMPULSIVE_CAPTURE or st.get("impulsive_bursts"):
-        out.append(
-            f"impulsive noise (motor drives, arcing): clicks taken out of {share:.1%} of the frames; "
-            f"{st.get('impulsive_bursts', 0)} weak bursts made where they were set aside "
-            "(signals under 8 dB were not watched in those frames)"
-        )
     if "truth" in doc:
         t = doc["truth"]
         out.append(f"ground truth: {t['found']} of {t['total']} simulated emitters found")

@@ -290,8 +290,9 @@ def declick(
     # behind (its sidelobes) gathers there.
     ref = np.median(cells[:, central] / weight[central], axis=1, keepdims=True)
     expect = ref * np.maximum(weight, MIN_WEIGHT)
-    # Hits: cells over CLICK_FACTOR times the local level (the running median of LOCAL_CELLS cells, at
-    # least the noise: a click inside a burst stands out of the burst, not of the noise), and within
+    # Hits: cells over CLICK_FACTOR times the local level (the running median of LOCAL_CELLS cells capped
+    # at CLICK_FACTOR, at least the noise: a click inside a burst stands out of the burst, and a long
+    # click does not lift the median over CLICK_FACTOR), and within
     # CLICK_SPREAD of the frame's strongest (what a notched strong tone leaves near the frame's ends
     # is far under a click that matters).
     ratio = cells / expect
@@ -323,7 +324,7 @@ def declick(
     if has_gap.size:
         g, known = gate[has_gap], ~gap[has_gap]
         c = click[has_gap]
-        s_known = c.copy()  # the click's spectrum where it is known: outside the notches
+        s_known = c.copy()  # the click's spectrum as measured in its cells, outside the notches
         for _ in range(GAP_ROUNDS):  # a loop over a few rounds, not over samples or bins
             c = np.where(known, s_known, c)
             c = sfft.fft(np.where(g, sfft.ifft(c, axis=1, workers=1), 0), axis=1, workers=1)

@@ -297,8 +297,10 @@ def verdict_lines(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
         f"{format_hz(s['low_hz'])}-{format_hz(s['high_hz'])} for {s['watched_s']:.2f} s"
         for s in doc["coverage"]["spans"]
     )
+    clicks = impulse_line(doc)
+    extra = [clicks] if clicks else []
     if uplinks:
-        return "bad", [*lines, f"Watched: {watched}."]
+        return "bad", [*lines, f"Watched: {watched}.", *extra]
     level = "warn" if unknown else "ok"
     pois = doc["coverage"]["spans"][0]["intercept"] if doc["coverage"]["spans"] else []
     poi = "; ".join(f"{p['behaviour']}: {100 * p['probability']:.1f}%" for p in pois)
@@ -307,7 +309,24 @@ def verdict_lines(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
         "No cellular uplink seen.",
         f"Watched: {watched}.",
         f"Chance of intercept per span: {poi}.",
+        *extra,
     ]
+
+
+def impulse_line(doc: Mapping[str, Any]) -> str | None:
+    """What impulsive noise did to the watch (from the document's stats), or None when the capture
+    held next to none: the share of frames clicks were taken out of, and the weak bursts set aside."""
+    from rfscan.dsp.pipeline import IMPULSIVE_CAPTURE
+
+    st = doc.get("stats") or {}
+    share = st.get("impulse_frames", 0) / max(st.get("frames", 1), 1)
+    if share < IMPULSIVE_CAPTURE and not st.get("impulsive_bursts"):
+        return None
+    return (
+        f"Impulsive noise (motor drives, arcing): clicks taken out of {share:.1%} of the frames; "
+        f"{st.get('impulsive_bursts', 0)} weak bursts made where they were set aside "
+        "(signals under 8 dB were not watched in those frames)."
+    )
 
 
 def emitter_table(page: Any, emitters: Sequence[Mapping[str, Any]], *, utc: bool) -> None:

@@ -192,6 +192,11 @@ def test_clicks_on_a_drive_cabinet_and_keep_clicks(tmp_path, capsys):
     assert doc["stats"]["impulse_frames"] > 0
     assert kept["stats"]["impulse_frames"] == 0
     assert len(doc["emitters"]) < len(kept["emitters"])
-    assert main(["analyze", str(path), "--no-hash"]) == 0
+    page = tmp_path / "drive.html"
+    assert main(["analyze", str(path), "--no-hash", "--html", str(page)]) == 0
     out = capsys.readouterr().out
     assert "clicks taken out of" in out
+    assert "clicks taken out of" in page.read_text()  # the page's verdict says it too
+    kept_out = main(["analyze", str(path), "--no-hash", "--keep-clicks"])
+    assert kept_out == 0
+    assert "clicks taken out of" not in capsys.readouterr().out
