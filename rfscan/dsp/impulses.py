@@ -43,7 +43,7 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.typing import NDArray
 
-from rfscan.dsp.stft import StftConfig
+from rfscan.dsp.stft import BLANK_CELL, StftConfig
 
 #: Sub-bands a frame is cut into to tell an impulse's flash (it lifts every one of them) from a
 #: signal narrower than the capture (a PRACH lifts half of them, a 2 MHz PUSCH 7 of 8); every 2nd bin
@@ -57,8 +57,8 @@ FLASH_LEVEL = 1.5
 #: Noise alone reads over 6 in 1.2e-3 of the frames, over 7 in 1.2e-4 (Monte Carlo, 2e5 frames,
 #: nfft 256, Tukey 0.5); a frame looked at in vain costs ~12 us.
 CREST_LEVEL = 6.0
-#: Samples per cell (1.7 us at 2.4 MS/s: a click's length).
-CELL = 4
+#: Samples per cell (1.7 us at 2.4 MS/s: a click's length), those of the crest and the blanker.
+CELL = BLANK_CELL
 #: A cell is a click over this many times the local level (the running median of ``LOCAL_CELLS``
 #: cells, at least the frame's noise in that cell, see :func:`declick`).  A noise-like signal's cell
 #: power (Gamma of shape ~4 over 4 samples) exceeds 8 times its median (7.3 times its mean) with
@@ -277,8 +277,7 @@ def declick(
         if not new.any():
             break
         for _ in range(NOTCH_LOBE):  # the lobe's half width (2 bins)
-            new[:, 1:] |= new[:, :-1].copy()
-            new[:, :-1] |= new[:, 1:].copy()
+            new = _widen(new)
         notch |= new
     y = sfft.ifft(np.where(notch, 0, spec), axis=1, workers=1)
     sq = y.real * y.real + y.imag * y.imag
@@ -306,10 +305,7 @@ def declick(
     ring = ratio > RING_FACTOR * local
     grown = hit
     for _ in range(RING_REACH):  # a loop over the reach (3 steps), not over cells
-        g = grown.copy()
-        g[:, 1:] |= grown[:, :-1]
-        g[:, :-1] |= grown[:, 1:]
-        grown = g & (ring | hit)
+        grown = _widen(grown) & (ring | hit)
     keep = _short_runs(grown, ratio, weight >= MIN_WEIGHT, *_beyond(frames, core, margin, central))
     clicked: NDArray[np.bool_] = np.asarray(keep.any(axis=1))
     if not clicked.any():
@@ -342,9 +338,7 @@ def _click_samples(y: NDArray[np.complex128], gate: NDArray[np.bool_]) -> NDArra
     known = np.where(gate, 0, y)
     spec = sfft.fft(known, axis=1, workers=1)
     p = spec.real * spec.real + spec.imag * spec.imag
-    band = p > NOTCH_FACTOR * np.median(p, axis=1, keepdims=True)
-    band[:, 1:] |= band[:, :-1].copy()
-    band[:, :-1] |= band[:, 1:].copy()
+    band = _widen(p > NOTCH_FACTOR * np.median(p, axis=1, keepdims=True))
     rows = np.flatnonzero(band.any(axis=1))
     out = np.where(gate, y, 0)
     if rows.size == 0:
@@ -354,6 +348,14 @@ def _click_samples(y: NDArray[np.complex128], gate: NDArray[np.bool_]) -> NDArra
         limited = sfft.ifft(np.where(b, sfft.fft(fill, axis=1, workers=1), 0), axis=1, workers=1)
         fill = np.where(g, limited, known[rows])
     out[rows] = np.where(g, y[rows] - fill, 0)
+    return out
+
+
+def _widen(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """``mask`` widened by one cell (or bin) on each side, along its rows (a new array)."""
+    out = mask.copy()
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
     return out
 
 

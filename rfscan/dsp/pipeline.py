@@ -222,9 +222,9 @@ class _Capture:
         """Keep the last ``2 * nfft + MARGIN`` samples of the stream, ``x`` being its latest block."""
         keep = 2 * self.stft_state.config.nfft + MARGIN
         if self.history.size and self.history_start + self.history.size == x_start and x.size < keep:
-            joined = np.concatenate([self.history, np.asarray(x, np.complex64)])
+            joined = np.concatenate([self.history, x])
         else:
-            joined = np.asarray(x, np.complex64)
+            joined = x
         end = x_start + x.size
         self.history = joined[-keep:].copy()
         self.history_start = end - self.history.size
@@ -288,15 +288,12 @@ def _declick_block(
     train in every frame would lift it)."""
     flags = np.zeros(power.shape[0], bool)
     st = cap.stft_state.config
-    xc = x if x.dtype == np.complex64 else x.astype(np.complex64)
 
     def clean(rows: NDArray[np.intp]) -> None:
         if rows.size == 0:
             return
         starts = (frame_start + rows).astype(np.int64) * st.hop
-        seg = stream_frames(
-            cap.history, cap.history_start, xc, int(blk.sample_start), starts, st.nfft, MARGIN
-        )
+        seg = stream_frames(cap.history, cap.history_start, x, int(blk.sample_start), starts, st.nfft, MARGIN)
         fixed, clicked, _ = declick(seg, st, MARGIN)
         hit = rows[clicked]
         power[hit] = fixed[clicked]
@@ -403,6 +400,7 @@ def analyze_blocks(
         x = np.asarray(blk.samples)
         if cfg.remove_dc and x.size:
             x = remove_dc(x)
+        x = np.asarray(x, np.complex64)  # once, for the STFT and the click search
         frames = stft_block(
             cap.stft_state,
             x,
@@ -411,9 +409,11 @@ def analyze_blocks(
             crest=CREST_LEVEL if cfg.declick else None,
         )
         blanked += frames.blanked
-        if cfg.declick and frames.n_frames:
-            cap.impulse_frames += _declick_block(frames.crest, frames.power, frames.frame_start, cap, x, blk)
         if cfg.declick:
+            if frames.n_frames:
+                cap.impulse_frames += _declick_block(
+                    frames.crest, frames.power, frames.frame_start, cap, x, blk
+                )
             cap.remember(x, int(blk.sample_start))
         n_blocks += 1
         n_samples += x.size

@@ -378,7 +378,7 @@ def frame_crest(
     -------
     ndarray of float32, shape (frames,), or None when nfft is no multiple of 4
     """
-    if frames_iq.shape[1] % 8:
+    if frames_iq.shape[1] % (2 * BLANK_CELL):
         return None
     if level is not None and frames_iq.shape[0] > CREST_EVERY * CREST_HITS:
         first = -frame_start % CREST_EVERY
@@ -391,11 +391,7 @@ def frame_crest(
 
 
 def _crest(frames_iq: NDArray[np.float32]) -> FloatArray:
-    sq = np.square(frames_iq)
-    s = sq[:, 0::2] + sq[:, 1::2]
-    cells = s[:, 0::4] + s[:, 1::4]
-    cells += s[:, 2::4]
-    cells += s[:, 3::4]
+    cells = _cell_power(frames_iq)
     mean = cells.mean(axis=1)
     return np.asarray(cells.max(axis=1) / np.maximum(mean, np.finfo(np.float32).tiny), np.float32)
 
@@ -441,7 +437,14 @@ def blank_impulses(frames_iq: NDArray[np.float32], factor: float) -> int:
     if rows < 3 or width % per:
         return 0
     n_cells = width // per
-    cells, ref = _cells_and_reference(frames_iq)
+    # Each frame's reference: the largest median cell power of the frame and its two neighbours (the
+    # median from every other cell: a click train of 20 kHz fills fewer than a third of the cells).
+    cells = _cell_power(frames_iq)
+    half = cells[:, ::2]
+    med = np.partition(half, half.shape[1] // 2, axis=1)[:, half.shape[1] // 2]
+    ref = med.copy()
+    np.maximum(ref[1:], med[:-1], out=ref[1:])
+    np.maximum(ref[:-1], med[1:], out=ref[:-1])
     hit_rows = np.flatnonzero(cells.max(axis=1) > factor * ref)
     if hit_rows.size == 0:
         return 0
@@ -459,19 +462,15 @@ def blank_impulses(frames_iq: NDArray[np.float32], factor: float) -> int:
     return int(np.count_nonzero(zero)) * BLANK_CELL
 
 
-def _cells_and_reference(frames_iq: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Power of every ``BLANK_CELL``-sample cell of every frame, and each frame's reference: the
-    largest median cell power of the frame and its two neighbours (the median from every other
-    cell: a click train of 20 kHz fills fewer than a third of the cells, so it does not move it)."""
-    rows, width = frames_iq.shape
-    per = 2 * BLANK_CELL
-    cells = np.square(frames_iq).reshape(rows, width // per, per).sum(axis=2)
-    half = cells[:, ::2]
-    med = np.partition(half, half.shape[1] // 2, axis=1)[:, half.shape[1] // 2]
-    ref = med.copy()
-    np.maximum(ref[1:], med[:-1], out=ref[1:])
-    np.maximum(ref[:-1], med[1:], out=ref[:-1])
-    return cells, ref
+def _cell_power(frames_iq: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Power of every ``BLANK_CELL``-sample cell of frames of interleaved I/Q, shape (frames,
+    nfft // BLANK_CELL) (strided adds: several times cheaper than a sum over a reshaped axis)."""
+    sq = np.square(frames_iq)
+    s = sq[:, 0::2] + sq[:, 1::2]
+    cells = s[:, 0::BLANK_CELL] + s[:, 1::BLANK_CELL]
+    for j in range(2, BLANK_CELL):  # a loop over the cell's samples (4)
+        cells += s[:, j::BLANK_CELL]
+    return np.asarray(cells, np.float32)
 
 
 def _frames_iq(x: ComplexArray, nfft: int, hop: int) -> NDArray[np.float32]:

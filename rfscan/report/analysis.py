@@ -316,6 +316,7 @@ def verdict_lines(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
 def impulse_line(doc: Mapping[str, Any]) -> str | None:
     """What impulsive noise did to the watch (from the document's stats), or None when the capture
     held next to none: the share of frames clicks were taken out of, and the weak bursts set aside."""
+    from rfscan.dsp.classify import WEAK_SNR_DB
     from rfscan.dsp.pipeline import IMPULSIVE_CAPTURE
 
     st = doc.get("stats") or {}
@@ -325,7 +326,7 @@ def impulse_line(doc: Mapping[str, Any]) -> str | None:
     return (
         f"Impulsive noise (motor drives, arcing): clicks taken out of {share:.1%} of the frames; "
         f"{st.get('impulsive_bursts', 0)} weak bursts made where they were set aside "
-        "(signals under 8 dB were not watched in those frames)."
+        f"(signals under {WEAK_SNR_DB:g} dB were not watched in those frames)."
     )
 
 
