@@ -25,7 +25,8 @@ nearly all drift the same way (Stouffer sum of their regression t statistics,
 :attr:`rfscan.dsp.detect.Burst.drift_t`) are "noncellular"; a stationary or hopping signal's pieces
 drift both ways.  A weak narrow unit (a single NB-IoT tone reads as narrow as a CW spur) is NB-IoT
 only when it lasts, or its pieces span, an NB-IoT length (4, 8, 16, 32... ms, within 6%), from 2 dB,
-and it fills little of the watched time.
+and it fills little of the watched time; of three or more such units, at least half must each last
+such a length.
 LTE-M and an LTE PUSCH of <= 6 RB have the same per-subframe shape; what tells them apart is timing
 (Rel-13 eMTC, TS 36.211/36.213): an LTE-M transmission is repeated over many consecutive subframes
 (CE mode A up to 32, mode B up to 2048) and may hop between two 6-PRB (1.08 MHz) narrowbands every
@@ -91,14 +92,15 @@ NARROW_UNIT_S = (2e-3, 64e-3)
 #: Weak drift test (pieces of a weak chirp): per-piece centroid-drift t statistics are clipped to
 #: +-DRIFT_T_CLIP (a few frames give heavy-tailed t values), and their Stouffer sum must reach
 #: DRIFT_Z_MIN with >= DRIFT_ONE_WAY of the clear (|t| >= 1) pieces, >= DRIFT_MIN_PIECES of them,
-#: drifting the same way (all of them up to 6 pieces; a LoRa packet's 2.25 sync down-chirps may give
-#: a few of the other sign).  A piece holding a frequency step also gives a large |t| (an NB-IoT
+#: drifting the same way (all of them up to 5 pieces, one dissenting from 6; a LoRa packet's 2.25
+#: sync down-chirps may give a few of the other sign; with the z gate, 5 of 6 noise pieces agreeing
+#: by chance is rare).  A piece holding a frequency step also gives a large |t| (an NB-IoT
 #: NPRACH tone hops by 3.75 or 22.5 kHz every 1.4 ms, TS 36.211 10.1.6), but its steps go both ways;
 #: and the pieces must be wider than DRIFT_MIN_HZ, more than the 45 kHz that NPRACH hops within.
 DRIFT_T_CLIP = 4.0
 DRIFT_Z_MIN = 4.0
 DRIFT_MIN_PIECES = 3
-DRIFT_ONE_WAY = 0.85
+DRIFT_ONE_WAY = 5 / 6
 DRIFT_MIN_HZ = 60e3
 #: Bursts made mostly (this share of their frames) where clicks of impulsive noise were taken out
 #: are not classified unless their median SNR reaches IMPULSIVE_TRUST_DB: what is left of a dense
@@ -215,8 +217,13 @@ def _nbiot_lengths(
 
 def _narrow_unit_length(duration_s: float) -> bool:
     """Whether a duration is that of a tone-narrow NB-IoT transmission (``NARROW_UNIT_LENGTHS_S``)."""
-    rel = np.abs(duration_s / NARROW_UNIT_LENGTHS_S - 1.0)
-    return bool((rel <= NARROW_UNIT_TOL).any())
+    return bool(_narrow_unit_lengths(np.array([duration_s]))[0])
+
+
+def _narrow_unit_lengths(durations_s: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per duration: whether it is that of a tone-narrow NB-IoT transmission."""
+    rel = np.abs(durations_s[:, None] / NARROW_UNIT_LENGTHS_S[None, :] - 1.0)
+    return np.asarray((rel <= NARROW_UNIT_TOL).any(axis=1))
 
 
 def _drift_z(t: NDArray[np.float64]) -> float | None:
@@ -348,8 +355,14 @@ def classify(f: EmitterFeatures) -> Classification:
     # A long narrow unit of a tone-narrow NB-IoT length (4 * 2**k ms) that fills little of the watched
     # time is measured well enough from NARROW_UNIT_SNR_DB: a single tone's SNR in its 98% span reads
     # several dB under its SNR in 15 kHz.  Otherwise a weak tone-narrow unit may be a spur that faded
-    # in the dwell.
-    unit_length = _narrow_unit_length(med_dur) and f.occupancy < 0.2 and med_bw <= ONE_RB_MAX_HZ
+    # in the dwell.  Of three or more such units at least half must be of such a length each: the
+    # median of many pieces of a spur fading in and out at random lengths falls near one by chance.
+    unit_length = (
+        _narrow_unit_length(med_dur)
+        and (n <= 2 or float(np.mean(_narrow_unit_lengths(dur))) >= 0.5)
+        and f.occupancy < 0.2
+        and med_bw <= ONE_RB_MAX_HZ
+    )
     long_unit = med_dur >= 2e-3 and (
         med_snr is None
         or (med_snr >= LONG_SNR_DB and (med_snr >= WEAK_SNR_DB or med_bw > CW_MAX_HZ))

@@ -1,20 +1,20 @@
 """Group bursts into emitters, estimate their period and duty cycle, classify them.
 
-Grouping is by frequency: bursts sorted by centre frequency join the current group while their centre
-is within ``max(freq_tol_hz, 0.4 * bandwidth)`` of the group's mean centre (the centre of a weak narrow
-burst's pieces wanders by a third of its width; channels of one technology are a whole width apart)
-and their bandwidth is within a factor 1.6 of the group's, so all bursts of one GSM channel or one LTE
-allocation form one emitter (a PRACH and a PUSCH of one phone are two emitters).  A second pass merges
-PUCCH pairs: two groups of
-~0.5 ms, <= 2 RB wide bursts whose centres are a whole number of 180 kHz RBs apart and which alternate
-(a burst of one starts where a burst of the other ends, within 0.15 ms) are the two edges of one LTE
-carrier; the emitter is placed at their midpoint.  A third pass merges LTE-M narrowband hops: two
-groups of <= 1.2 MHz wide bursts (<= 6 PRBs) of similar width, at least 0.8 ms long, whose centres are a
-whole number of 1.08 MHz narrowbands apart (within 40 kHz plus half their width difference) and which
-alternate with a short retuning gap (a dwell of one ends at most 0.35 ms before a dwell of the other
-starts) are one LTE-M UE hopping
-between two narrowbands (Rel-13 eMTC: TS 36.211 5.2.4 narrowbands of 6 PRBs, 5.2.5 guard period of
-up to 2 SC-FDMA symbols, ~0.14 ms, at each retune); the emitter spans both.
+Grouping is by frequency: bursts sorted by centre frequency join the nearest of the last few groups
+(``OPEN_GROUPS``) whose mean centre is within ``max(freq_tol_hz, 0.4 * bandwidth)`` of theirs (the
+centre of a weak narrow burst's pieces wanders by a third of its width; channels of one technology are a
+whole width apart) and whose mean bandwidth is within a factor 1.6 of theirs, so all bursts of one GSM
+channel or one LTE allocation form one emitter (a PRACH and a PUSCH of one phone are two emitters), and
+a wider piece between two narrow ones in frequency order does not cut the narrow ones' group in two. A
+second pass merges PUCCH pairs: two groups of ~0.5 ms, <= 2 RB wide bursts whose centres are a whole
+number of 180 kHz RBs apart and which alternate (a burst of one starts where a burst of the other ends,
+within 0.15 ms) are the two edges of one LTE carrier; the emitter is placed at their midpoint. A third
+pass merges LTE-M narrowband hops: two groups of <= 1.2 MHz wide bursts (<= 6 PRBs) of similar width, at
+least 0.8 ms long, whose centres are a whole number of 1.08 MHz narrowbands apart (within 40 kHz plus
+half their width difference) and which alternate with a short retuning gap (a dwell of one ends at most
+0.35 ms before a dwell of the other starts) are one LTE-M UE hopping between two narrowbands (Rel-13
+eMTC: TS 36.211 5.2.4 narrowbands of 6 PRBs, 5.2.5 guard period of up to 2 SC-FDMA symbols, ~0.14 ms, at
+each retune); the emitter spans both.
 
 Period: the smallest lag ``T`` such that at least 60% of the burst starts ``s`` (with ``s + T`` inside
 the observed span) have another start within ``tol`` of ``s + T``; candidates are the lags to the next
@@ -27,6 +27,7 @@ or too few bursts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -184,6 +185,10 @@ def estimate_period(
     return best
 
 
+#: A burst may join any of this many most recent frequency groups (:func:`group_by_frequency`).
+OPEN_GROUPS = 4
+
+
 def group_by_frequency(bursts: Sequence[Burst], *, freq_tol_hz: float = 20e3) -> list[list[int]]:
     """Indices of the bursts of each frequency group (see module docstring)."""
     if not bursts:
@@ -192,21 +197,30 @@ def group_by_frequency(bursts: Sequence[Burst], *, freq_tol_hz: float = 20e3) ->
     bw = np.array([b.bandwidth_hz for b in bursts])
     order = np.argsort(f, kind="stable")
     groups: list[list[int]] = [[int(order[0])]]
-    # Running reference of the current group: mean centre and mean bandwidth of its members
-    # (bursts sorted by frequency, so the group's centre drifts only within the tolerance).
-    sf, sb = float(f[order[0]]), float(bw[order[0]])
+    # Running reference of every group: mean centre and mean bandwidth of its members.  A burst joins
+    # the nearest of the last few groups that it fits (bursts are sorted by frequency, so a group's
+    # centre drifts only within the tolerance): a weak spur's pieces read either narrow or several
+    # times wider, and one wide piece between two narrow ones in frequency must not cut the narrow
+    # group in two.
+    sf, sb = [float(f[order[0]])], [float(bw[order[0]])]
     for i in order[1:]:  # loop over bursts
-        g = groups[-1]
-        ref, gbw = sf / len(g), sb / len(g)
-        tol = max(freq_tol_hz, 0.4 * min(bw[i], gbw))
-        similar = max(bw[i], gbw) <= 1.6 * min(bw[i], gbw) + 2 * freq_tol_hz
-        if abs(f[i] - ref) <= tol and similar:
-            g.append(int(i))
-            sf += float(f[i])
-            sb += float(bw[i])
+        best, best_d = -1, math.inf
+        for gi in range(len(groups) - 1, max(len(groups) - 1 - OPEN_GROUPS, -1), -1):
+            n = len(groups[gi])
+            ref, gbw = sf[gi] / n, sb[gi] / n
+            tol = max(freq_tol_hz, 0.4 * min(bw[i], gbw))
+            similar = max(bw[i], gbw) <= 1.6 * min(bw[i], gbw) + 2 * freq_tol_hz
+            d = abs(f[i] - ref)
+            if d <= tol and similar and d < best_d:
+                best, best_d = gi, d
+        if best >= 0:
+            groups[best].append(int(i))
+            sf[best] += float(f[i])
+            sb[best] += float(bw[i])
         else:
             groups.append([int(i)])
-            sf, sb = float(f[i]), float(bw[i])
+            sf.append(float(f[i]))
+            sb.append(float(bw[i]))
     return groups
 
 

@@ -30,6 +30,8 @@ the frames candidates.
    bins the click is brought in from the bins around them (``GAP_ROUNDS`` alternating projections).
    What stood in the notched bins (a spur, a burst) is kept whole, not gated: gating a strong tone
    splatters it over the capture.
+4. What is left of a click (a few % of a strong one) lasts one frame: in the stream of power rows
+   the declicked frames are held to the frames around them (:class:`NeighbourHold`).
 
 The pure functions here work on complex64 arrays; the pipeline keeps the flags
 (:class:`FlashRing`) to set aside weak bursts made where the clicks were dense.
@@ -38,10 +40,13 @@ The pure functions here work on complex64 arrays; the pipeline keeps the flags
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
 from numpy.typing import NDArray
+from scipy.ndimage import maximum_filter1d
 
 from rfscan.dsp.stft import BLANK_CELL, StftConfig
 
@@ -454,3 +459,173 @@ class FlashRing:
         if last < first:
             return 0.0
         return float(self.flags[np.arange(first, last + 1) % FLASH_RING].mean())
+
+
+#: A cell of a declicked frame keeps at most this many times the largest of the bins within
+#: SUPPORT_BINS in the frames before and after it, relative to each bin's noise floor
+#: (:class:`NeighbourHold`): over noise alone, the largest of 34 cells is ~4x their mean.
+SUPPORT_FACTOR = 1.0
+SUPPORT_BINS = 8
+
+
+class NeighbourHold:
+    """Hold the cells of declicked frames to the frames around them, in a stream of power rows.
+
+    What taking a click out leaves (a few % of a strong click, spread over the band next to a
+    notched tone, or near the capture edges where the click's ring in the tuner's filter outlasts
+    the cells taken out) lasts one frame; a transmission lasts two or more (the shortest, a GSM
+    access burst, 0.33 ms), so its cells in a declicked frame are backed by a neighbour, within a
+    few bins when it sweeps (a PRACH of a low Zadoff-Chu root moves ~15 bins a frame, a LoRa chirp
+    less).  Left alone, the leftovers widen a spur's burst into a "carrier" of cellular width.
+
+    Every cell of a declicked row is held to ``SUPPORT_FACTOR`` times the largest, within
+    ``SUPPORT_BINS`` bins, of the rows before and after it, each relative to the bin's floor. A
+    neighbour that is declicked too, with a row beyond it that is not, backs it only as far as that row
+    does (clicks in two consecutive frames leave leftovers in the same bins, which would back each
+    other); so a declicked row waits for up to two rows after it, kept back across a block edge, and the
+    result does not depend on how the stream is cut. At the ends of a dwell the one side there is
+    decides (a declicked neighbour with nothing beyond it backs in full). Limits: in runs of three or
+    more declicked frames (dense click trains) the inner ones back each other, leftovers and all, so
+    that a transmission under such a train keeps its support; a signal of exactly three declicked frames
+    with none of it around loses its middle frame.
+    """
+
+    def __init__(self) -> None:
+        self._next_frame: int | None = None  # frame index after the last row taken
+        self._reset(0)
+
+    def _reset(self, width: int) -> None:
+        """Forget the stream: no rows before, none pending (rows of ``width`` bins)."""
+        self._ctx = np.zeros((0, width), np.float32)  # <= 2 released rows before the pending ones
+        self._ctx_flags = np.zeros(0, bool)
+        self._pend = np.zeros((0, width), np.float32)  # rows not released yet
+        self._pend_flags = np.zeros(0, bool)
+
+    def release(
+        self,
+        power: NDArray[np.float32],
+        frame_start: int,
+        flags: NDArray[np.bool_],
+        floor: NDArray[np.float64] | None,
+    ) -> list[tuple[NDArray[np.float32], int]]:
+        """Take a block's power rows (``flags``: declicked) and return the rows ready, held, as
+        ``(rows, first frame index)`` in time order.  ``power`` is modified in place and may be
+        returned as a view."""
+        flags = np.asarray(flags, bool)
+        n = power.shape[0]
+        if power.dtype != np.float32 or flags.shape != (n,):
+            raise ValueError("NeighbourHold.release takes float32 rows and one bool flag per row")
+        out: list[tuple[NDArray[np.float32], int]] = []
+        if self._next_frame is not None and frame_start != self._next_frame:
+            out += self.finish(floor)  # a gap in the stream: the pending rows go with what is known
+        if n == 0:
+            return out
+        if self._next_frame is None:
+            self._reset(power.shape[1])
+        self._next_frame = frame_start + n
+        return out + self._run(power, frame_start, flags, floor, final=False)
+
+    def finish(self, floor: NDArray[np.float64] | None) -> list[tuple[NDArray[np.float32], int]]:
+        """The rows still pending (end of the stream or of a dwell), held to what is known."""
+        if self._next_frame is None:
+            return []
+        width = self._pend.shape[1]
+        out = self._run(
+            np.zeros((0, width), np.float32), self._next_frame, np.zeros(0, bool), floor, final=True
+        )
+        self._next_frame = None
+        self._reset(width)
+        return out
+
+    def _run(
+        self,
+        power: NDArray[np.float32],
+        frame_start: int,
+        flags: NDArray[np.bool_],
+        floor: NDArray[np.float64] | None,
+        *,
+        final: bool,
+    ) -> list[tuple[NDArray[np.float32], int]]:
+        # A virtual stream: context rows (released, as they were), pending rows, the block.
+        small = np.concatenate([self._ctx, self._pend]) if self._pend.shape[0] else self._ctx
+        m, k, n = self._ctx.shape[0], small.shape[0], power.shape[0]
+        total = k + n
+        fl = np.concatenate([self._ctx_flags, self._pend_flags, flags])
+        first_frame = frame_start - k  # frame index of virtual row 0
+        if total == m:
+            return []
+        cand = np.flatnonzero(fl[m:]) + m
+        if final:
+            stop = total
+        else:
+            # a declicked row needs the row after it, and the one after that when that one is declicked
+            nxt = np.minimum(cand + 1, total - 1)
+            ready = (cand + 1 < total) & (~fl[nxt] | (cand + 2 < total))
+            stop = int(cand[~ready][0]) if (~ready).any() else total
+
+        def rows_at(idx: NDArray[np.intp]) -> NDArray[np.float32]:
+            a = power[np.clip(idx - k, 0, max(n - 1, 0))] if n else small[np.clip(idx, 0, k - 1)]
+            if k and n:
+                a = np.where((idx < k)[:, None], small[np.clip(idx, 0, k - 1)], a)
+            return np.asarray(a, np.float32)
+
+        rows = cand[cand < stop]
+        held = None
+        if rows.size:
+            support = SUPPORT_FACTOR * self._support(rows, fl, total, rows_at, floor)
+            held = np.minimum(rows_at(rows), support).astype(np.float32)
+        # Pre-hold copies of what the next call needs: the last two released rows and the rest.
+        keep_ctx = np.arange(max(stop - 2, 0), stop)
+        new_ctx, new_ctx_flags = rows_at(keep_ctx).copy(), fl[keep_ctx].copy()
+        rest = np.arange(stop, total)
+        new_pend, new_pend_flags = rows_at(rest).copy(), fl[rest].copy()
+        out: list[tuple[NDArray[np.float32], int]] = []
+        if k > m and stop > m:  # pending rows released
+            part = small[m : min(k, stop)].copy()
+            if held is not None:
+                sel = rows < k
+                part[rows[sel] - m] = held[sel]
+            out.append((part, first_frame + m))
+        if stop > k:  # rows of the block released
+            if held is not None:
+                sel = rows >= k
+                power[rows[sel] - k] = held[sel]
+            out.append((power[: stop - k], frame_start))
+        self._ctx, self._ctx_flags = new_ctx, new_ctx_flags
+        self._pend, self._pend_flags = new_pend, new_pend_flags
+        return out
+
+    @staticmethod
+    def _support(
+        rows: NDArray[np.intp],
+        fl: NDArray[np.bool_],
+        total: int,
+        rows_at: Callable[[NDArray[np.intp]], NDArray[np.float32]],
+        floor: NDArray[np.float64] | None,
+    ) -> NDArray[np.floating[Any]]:
+        """Per declicked row, the level the rows around it back (see the class docstring)."""
+
+        def side(step: int) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+            one, two = rows + step, rows + 2 * step
+            has = (one >= 0) & (one < total)
+            level = rows_at(np.clip(one, 0, total - 1))
+            inside = (two >= 0) & (two < total)
+            beyond = has & fl[np.clip(one, 0, total - 1)] & inside & ~fl[np.clip(two, 0, total - 1)]
+            if beyond.any():
+                level = np.where(
+                    beyond[:, None], np.minimum(level, rows_at(np.clip(two, 0, total - 1))), level
+                )
+            return level, has
+
+        before, has_b = side(-1)
+        after, has_a = side(1)
+        near = np.where(has_b[:, None], before, after)
+        np.maximum(near, np.where(has_a[:, None], after, before), out=near)
+        none = ~(has_b | has_a)
+        if none.any():  # a dwell of one row: nothing to hold it to
+            near[none] = np.inf
+        if floor is None:
+            return np.asarray(maximum_filter1d(near, 2 * SUPPORT_BINS + 1, axis=1, mode="nearest"))
+        inv = 1.0 / np.maximum(floor, 1e-30)  # (float64: a cell backed by itself stays whole)
+        wide = maximum_filter1d(near * inv, 2 * SUPPORT_BINS + 1, axis=1, mode="nearest")
+        return np.asarray(wide / inv)

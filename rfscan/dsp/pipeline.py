@@ -31,6 +31,7 @@ from rfscan.dsp.impulses import (
     FLASH_LEVEL,
     MARGIN,
     FlashRing,
+    NeighbourHold,
     declick,
     flash_levels,
     stream_frames,
@@ -154,6 +155,7 @@ class Stats:
     cells: int
     exceedances: int
     expected_false_cells_per_s: float
+    #: IQ images set aside: pieces (set aside before bursts merge) and merged bursts (after).
     images_rejected: int
     samples_blanked: int = 0
     impulse_frames: int = 0
@@ -173,6 +175,7 @@ class Analysis:
     emitters: tuple[Emitter, ...]
     coverage: tuple[Coverage, ...]
     stats: Stats
+    #: The IQ images set aside (see :attr:`Stats.images_rejected`), in time order.
     images: tuple[Burst, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
@@ -217,6 +220,7 @@ class _Capture:
         # the margins of the click search reach into them), and the absolute index of the first.
         self.history = np.zeros(0, np.complex64)
         self.history_start = -1
+        self.hold = NeighbourHold()  # declicked rows held to the rows around them
 
     def remember(self, x: NDArray[np.complex64], x_start: int) -> None:
         """Keep the last ``2 * nfft + MARGIN`` samples of the stream, ``x`` being its latest block."""
@@ -228,6 +232,10 @@ class _Capture:
         end = x_start + x.size
         self.history = joined[-keep:].copy()
         self.history_start = end - self.history.size
+
+    def floor(self) -> NDArray[np.float64] | None:
+        """The detection floor (linear), None before the first estimate."""
+        return None if self.floor_db is None else np.asarray(10.0 ** (self.floor_db / 10.0))
 
     def update_floor(self, counts: NDArray[np.int64], lo: int, frames: int) -> NDArray[np.float64]:
         """Running floor: histogram rows are pooled until ``MIN_FLOOR_ROWS`` are available (the floor
@@ -280,9 +288,9 @@ def _declick_block(
     cap: _Capture,
     x: NDArray[np.complex64],
     blk: BlockLike,
-) -> int:
-    """Take the clicks out of a block's frames (in place, see :mod:`rfscan.dsp.impulses`), flag those
-    frames, and return how many.  Frames of high crest are looked at first; then the frames lifted
+) -> NDArray[np.bool_]:
+    """Take the clicks out of a block's frames (in place, see :mod:`rfscan.dsp.impulses`) and flag
+    those frames (returned).  Frames of high crest are looked at first; then the frames lifted
     as a whole over the floor (a click hidden in the samples by a strong tone), the floor being the
     block's own when the capture has none yet, taken once the crest's clicks are out (a dense click
     train in every frame would lift it)."""
@@ -306,7 +314,17 @@ def _declick_block(
     lifted = (flash_levels(power, cap.floor_db) > FLASH_LEVEL) & ~looked
     clean(np.flatnonzero(lifted))
     cap.flashes.write(frame_start, flags)
-    return int(np.count_nonzero(flags))
+    return flags
+
+
+def _feed(
+    cap: _Capture, power: NDArray[np.float32], start: int, frame_s: float, cfg: PipelineConfig
+) -> list[Burst]:
+    """Rows of one capture into its spectra, floor and detector; returns the bursts that closed."""
+    counts, lo = cap.spectra.update(power, start)
+    floor = cap.update_floor(counts, lo, power.shape[0])
+    closed = cap.detector.process(power, start, floor, narrow_ok=cap.background)
+    return _mark_impulsive(closed, cap, frame_s) if cfg.declick else closed
 
 
 def _mark_impulsive(bursts: list[Burst], cap: _Capture, frame_s: float) -> list[Burst]:
@@ -409,23 +427,22 @@ def analyze_blocks(
             crest=CREST_LEVEL if cfg.declick else None,
         )
         blanked += frames.blanked
+        chunks = [(frames.power, frames.frame_start)] if frames.n_frames else []
         if cfg.declick:
             if frames.n_frames:
-                cap.impulse_frames += _declick_block(
-                    frames.crest, frames.power, frames.frame_start, cap, x, blk
-                )
+                flags = _declick_block(frames.crest, frames.power, frames.frame_start, cap, x, blk)
+                cap.impulse_frames += int(np.count_nonzero(flags))
+                chunks = cap.hold.release(frames.power, frames.frame_start, flags, cap.floor())
             cap.remember(x, int(blk.sample_start))
         n_blocks += 1
         n_samples += x.size
         cap.samples += x.size
-        if frames.n_frames == 0:
-            continue
-        counts, lo = cap.spectra.update(frames.power, frames.frame_start)
-        floor = cap.update_floor(counts, lo, frames.n_frames)
-        closed = cap.detector.process(frames.power, frames.frame_start, floor, narrow_ok=cap.background)
-        bursts.extend(_mark_impulsive(closed, cap, frame_s) if cfg.declick else closed)
+        for power, start in chunks:  # one or two chunks of rows (rows held back, released)
+            bursts.extend(_feed(cap, power, start, frame_s, cfg))
     always_on: list[Burst] = []
     for cap in captures.values():
+        for power, start in cap.hold.finish(cap.floor()):
+            bursts.extend(_feed(cap, power, start, frame_s, cfg))
         closed = cap.detector.flush()
         bursts.extend(_mark_impulsive(closed, cap, frame_s) if cfg.declick else closed)
         always_on.extend(_always_on(cap, cfg))
@@ -434,13 +451,24 @@ def analyze_blocks(
 
     # Always-on bands are background for the bursts: a short burst next to a CW spur must not be
     # merged into the spur's always-on record (nor take its duration), so the two sets merge apart.
+    # IQ images go first: a signal near the centre and its image mirror each other across the DC zone,
+    # where the merge bridges a wider gap (a carrier cut by the DC zone): merged, a spur and its image
+    # read as one carrier of cellular width.  (Again after the merge: pieces of an image, merged.)
+    rejected: list[Burst] = []
+
+    def without_images(bs: list[Burst]) -> list[Burst]:
+        flags = iq_image_flags(bs, min_db=cfg.image_min_db)
+        rejected.extend(b for b, im in zip(bs, flags, strict=True) if im)
+        return [b for b, im in zip(bs, flags, strict=True) if not im]
+
+    first = without_images(bursts + always_on)  # an image of a spur may be a burst, and the reverse
+    bursts = [b for b in first if not b.always_on]
+    always_on = [b for b in first if b.always_on]
     bursts = merge_simultaneous(bursts, frame_s=frame_s, dc_gap_hz=dc_gap) + merge_simultaneous(
         always_on, frame_s=frame_s, dc_gap_hz=dc_gap
     )
     bursts.sort(key=lambda b: (b.start_s, b.freq_hz))
-    images = iq_image_flags(bursts, min_db=cfg.image_min_db)
-    real = [b for b, im in zip(bursts, images, strict=True) if not im]
-    rejected = tuple(b for b, im in zip(bursts, images, strict=True) if im)
+    real = without_images(bursts)
     # In a capture full of impulsive noise, weak bursts made where clicks were taken out are set aside
     # (counted): what a dense click train leaves reads as weak bursts of random shape.
     impulsive_caps = {
@@ -483,5 +511,5 @@ def analyze_blocks(
             for w, cap in zip(watches, captures.values(), strict=True)
         ),
         stats=stats,
-        images=rejected,
+        images=tuple(sorted(rejected, key=lambda b: (b.start_s, b.freq_hz))),
     )

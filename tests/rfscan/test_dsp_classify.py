@@ -193,3 +193,14 @@ def test_bursts_made_where_clicks_were_taken_out() -> None:
     assert "clicks" in left.reason
     # The same burst where no click was taken out is named.
     assert classify(_feat([8e-3], [420e3], snrs_db=np.array([8.4]), impulsive=np.array([0.0]))).tech == "ltem"
+
+
+def test_weak_tone_narrow_pieces_are_nbiot_units_only_when_most_are_unit_long() -> None:
+    # A weak spur fading in and out at random lengths: 31 pieces of 0.5-7.5 ms, their median 4 ms
+    # (an NB-IoT 3-tone unit length by chance): not NB-IoT.  Five weak single-tone 8 ms units are.
+    weak = {"occupancy": 0.05, "span_s": 4.0}
+    spur = np.linspace(0.5e-3, 7.5e-3, 31)
+    got = classify(_feat(list(spur), [36e3] * 31, snrs_db=np.full(31, 4.3), **weak))
+    assert got.tech != "nbiot", got.reason
+    units = [7.8e-3, 8.1e-3, 8.3e-3, 7.9e-3, 8.0e-3]
+    assert classify(_feat(units, [36e3] * 5, snrs_db=np.full(5, 4.3), **weak)).tech == "nbiot"

@@ -18,6 +18,8 @@ from dsp_signals import (
 )
 
 from rfscan.dsp import estimate_period
+from rfscan.dsp.detect import Burst
+from rfscan.dsp.emitters import group_by_frequency
 
 EMITTER_KEYS = {
     "freq_hz",
@@ -235,3 +237,40 @@ def test_a_signal_on_a_hop_boundary_is_measured_against_both_hops_watch_time() -
     (e,), _ = build_emitters(bursts, watches)
     assert not e.continuous
     assert e.tech == "lte"
+
+
+def _burst(freq_hz: float, bandwidth_hz: float, start_s: float = 0.0) -> Burst:
+    return Burst(
+        start_s=start_s,
+        duration_s=1e-3,
+        freq_hz=freq_hz,
+        bandwidth_hz=bandwidth_hz,
+        peak_dbfs=-50.0,
+        snr_db=5.0,
+        power_dbfs=-55.0,
+        center_hz=900e6,
+        cells=10,
+        frames=10,
+        bins=3,
+    )
+
+
+def test_a_wide_piece_between_narrow_ones_does_not_cut_their_group() -> None:
+    # A weak spur's pieces read either tone-narrow or, the weakest, several times wider; sorted by
+    # frequency the two kinds interleave.  Each kind stays one group.
+    narrow = [_burst(900.270e6 + d, 20e3, 0.01 * i) for i, d in enumerate((0.0, 600.0, 1200.0, 1900.0))]
+    wide = [_burst(900.270e6 + d, 90e3, 0.05 + 0.01 * i) for i, d in enumerate((300.0, 1500.0))]
+    bursts = [narrow[0], wide[0], narrow[1], narrow[2], wide[1], narrow[3]]
+    groups = sorted(sorted(g) for g in group_by_frequency(bursts))
+    assert groups == [[0, 2, 3, 5], [1, 4]]
+
+
+def test_channels_a_width_apart_stay_apart() -> None:
+    # GSM channels 200 kHz apart, and a one-RB and a six-RB allocation side by side.
+    bursts = [
+        _burst(900.0e6, 180e3),
+        _burst(900.2e6, 180e3),
+        _burst(900.21e6, 1.08e6),
+        _burst(900.4e6, 180e3),
+    ]
+    assert sorted(sorted(g) for g in group_by_frequency(bursts)) == [[0], [1], [2], [3]]

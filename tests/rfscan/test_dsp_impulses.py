@@ -11,7 +11,10 @@ from rfscan.dsp.impulses import (
     CREST_LEVEL,
     FLASH_SUBBANDS,
     MARGIN,
+    SUPPORT_BINS,
+    SUPPORT_FACTOR,
     FlashRing,
+    NeighbourHold,
     declick,
     flash_levels,
     stream_frames,
@@ -253,3 +256,118 @@ def test_the_margins_tell_a_click_at_a_frame_start_from_a_transmission_ending_th
     seg = stream_frames(empty, 0, (x + ended).astype(np.complex64), 0, starts, N, MARGIN)
     _, clicked, _ = declick(seg, ST, MARGIN)
     assert clicked.sum() == 0
+
+
+def _hold(rows: np.ndarray, flags: np.ndarray, block: int, floor: np.ndarray | None = None) -> np.ndarray:
+    """``rows`` through a NeighbourHold in blocks of ``block`` rows; the rows released, joined."""
+    hold = NeighbourHold()
+    out: list[tuple[np.ndarray, int]] = []
+    for i in range(0, rows.shape[0], block):
+        out += [
+            (r.copy(), s) for r, s in hold.release(rows[i : i + block].copy(), i, flags[i : i + block], floor)
+        ]
+    out += hold.finish(floor)
+    frames = np.concatenate([np.arange(s, s + r.shape[0]) for r, s in out])
+    np.testing.assert_array_equal(frames, np.arange(rows.shape[0]))  # each row once, in order
+    joined = np.concatenate([r for r, _ in out])
+    assert joined.dtype == np.float32
+    return joined
+
+
+def test_leftovers_of_a_declicked_frame_are_held_to_the_frames_around() -> None:
+    rng = np.random.default_rng(4)
+    power = rng.exponential(1.0, (8, 96)).astype(np.float32)
+    power[:, 30:33] = 1e4  # a spur on throughout
+    for i in range(4):
+        power[2 + i, 50 + 2 * i] = 500.0  # a chirp moving 2 bins a frame
+        power[2 + i, 60 + 10 * i : 70 + 10 * i] = 500.0  # one moving 10 (a low-root PRACH), smeared
+    flags = np.zeros(8, bool)
+    flags[[3, 6]] = True
+    power[3, 5:25] += 80.0  # what a click left in a declicked frame
+    power[6, 5:25] += 80.0
+    held = _hold(power, flags, 8)
+    assert np.array_equal(held[~flags], power[~flags])
+    # the leftovers are held to the noise around them
+    for r in (3, 6):
+        around = np.maximum(power[r - 1], power[r + 1])
+        lim = np.array([around[max(k - SUPPORT_BINS, 0) : k + SUPPORT_BINS + 1].max() for k in range(96)])
+        assert np.allclose(held[r, 5:22], np.minimum(power[r, 5:22], SUPPORT_FACTOR * lim[5:22]))
+        assert float(held[r, 5:22].mean()) < 0.08 * float(power[r, 5:22].mean())
+    # the spur and both chirps are kept whole
+    assert np.array_equal(held[3, 30:33], power[3, 30:33])
+    assert held[3, 52] == power[3, 52]
+    assert np.array_equal(held[3, 70:80], power[3, 70:80])
+
+
+def test_leftovers_in_consecutive_declicked_frames_do_not_back_each_other() -> None:
+    rng = np.random.default_rng(5)
+    power = rng.exponential(1.0, (12, 64)).astype(np.float32)
+    flags = np.zeros(12, bool)
+    flags[[3, 4]] = True
+    power[3:5, 40:56] += 60.0  # clicks in two frames in a row, leaving the same bins
+    power[7:10, 10:14] = 300.0  # a burst of three frames, the first two declicked
+    flags[[7, 8]] = True
+    held = _hold(power, flags, 12)
+    assert float(held[3:5, 40:56].max()) < 8.0
+    assert np.array_equal(held[7:10, 10:14], power[7:10, 10:14])
+    # under a dense train (every frame declicked) a transmission keeps its support
+    flags[:] = True
+    assert np.array_equal(_hold(power, flags, 12)[7:10, 10:14], power[7:10, 10:14])
+
+
+def test_a_declicked_row_at_a_dwell_edge_is_held_to_the_one_neighbour_it_has() -> None:
+    power = np.ones((3, 32), np.float32)
+    power[0, 4:16] = 50.0  # leftovers in the first row of a dwell: held to the row after it
+    flags = np.array([True, False, False])
+    assert _hold(power, flags, 3)[0, 4:16].tolist() == [SUPPORT_FACTOR] * 12
+    power[1, 4] = 100.0  # a signal in bin 4 of the row after it backs bins 4 +- SUPPORT_BINS
+    reach = 4 + SUPPORT_BINS
+    out = _hold(power, flags, 3)[0]
+    assert out[4 : reach + 1].tolist() == [50.0] * (reach - 3)
+    assert out[reach + 1 : 16].tolist() == [SUPPORT_FACTOR] * (15 - reach)
+    # the floor of each bin: near a capture edge the tuner's filter lowers it
+    floor = np.ones(32)
+    floor[:8] = 0.1
+    power = np.full((3, 32), 1.0, np.float32)
+    power[:, :8] = 0.1
+    power[0, :8] = 3.0  # 30x the floor there, 3x the noise further in
+    out = _hold(power, flags, 3, floor)[0]
+    assert np.allclose(out[:8], 0.1)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 97])
+def test_the_hold_is_the_same_however_the_stream_is_cut(block: int) -> None:
+    rng = np.random.default_rng(9)
+    rows = rng.exponential(1.0, (60, 64)).astype(np.float32)
+    rows[:, 20:22] = 1e3
+    rows[30:40, 5:9] = 200.0
+    flags = rng.random(60) < 0.4
+    flags[[0, 1, 58, 59]] = True  # the first and the last rows too
+    rows[flags, 40:60] += 60.0  # leftovers
+    whole = _hold(rows, flags, 60)
+    runs = np.convolve(flags, [1, 1, 1], mode="same") == 3  # inside runs of >= 3: kept (see docs)
+    alone = flags & ~runs & ~np.roll(runs, 1) & ~np.roll(runs, -1)
+    alone[[0, 1, 58, 59]] = False  # (the dwell's ends: see the docs)
+    assert alone.sum() >= 10
+    assert float(whole[alone, 40:60].mean()) < 8.0  # (61 before the hold)
+    np.testing.assert_array_equal(whole[30:40, 5:9], rows[30:40, 5:9])
+    np.testing.assert_array_equal(_hold(rows, flags, block), whole)
+    floor = np.linspace(0.2, 1.0, 64)
+    np.testing.assert_array_equal(_hold(rows, flags, block, floor), _hold(rows, flags, 60, floor))
+
+
+def test_a_gap_in_the_stream_ends_a_dwell() -> None:
+    power = np.ones((4, 16), np.float32)
+    power[1, 2:6] = 40.0
+    power[3, 2:6] = 40.0
+    flags = np.array([False, True, False, True])
+    hold = NeighbourHold()
+    first = hold.release(power[:2].copy(), 0, flags[:2], None)  # row 1 waits for the row after it
+    assert [s for _, s in first] == [0]
+    second = hold.release(power[2:].copy(), 100, flags[2:], None)  # a gap: row 1 goes as it is known
+    rest = hold.finish(None)
+    frames = [start + i for rows, start in (*first, *second, *rest) for i in range(rows.shape[0])]
+    assert frames == [0, 1, 100, 101]
+    got = {start + i: row for rows, start in (*first, *second, *rest) for i, row in enumerate(rows)}
+    assert got[1][2:6].tolist() == [1.0] * 4  # held to the row before it
+    assert got[101][2:6].tolist() == [1.0] * 4  # the dwell's last row: held to the row before it

@@ -41,7 +41,7 @@ CENTER = 850e6
 GSM_FRAME_S = 60e-3 / 13
 
 
-def _scene(emitters: list[dict[str, Any]], seed: int, duration_s: float = 0.3) -> Any:
+def _scene(emitters: list[dict[str, Any]], seed: int, duration_s: float = 0.3, **dongle: float) -> Any:
     return sim.Scene.from_dict(
         {
             "scene": {
@@ -52,7 +52,13 @@ def _scene(emitters: list[dict[str, Any]], seed: int, duration_s: float = 0.3) -
                 "duration_s": duration_s,
                 "noise_dbfs": -45.0,
             },
-            "dongle": {"ppm": 0.0, "dc_offset": 0.005, "iq_gain_imbalance_db": 0.2, "iq_phase_deg": 1.0},
+            "dongle": {
+                "ppm": 0.0,
+                "dc_offset": 0.005,
+                "iq_gain_imbalance_db": 0.2,
+                "iq_phase_deg": 1.0,
+                **dongle,
+            },
             "emitter": emitters,
         },
         source="test",
@@ -96,6 +102,21 @@ def _tone(freq_hz: float, snr_db: float, tone_offset: int) -> dict[str, Any]:
         "tone_offset": tone_offset,
         "duration_s": 0.008,
         "start_s": 0.1,
+    }
+
+
+def _fading(
+    freq_hz: float, power_dbfs: float, on_s: tuple[float, float], off_s: tuple[float, float]
+) -> dict[str, Any]:
+    """A spur switching on and off for random lengths in ``on_s`` and ``off_s`` (a switching
+    supply in burst mode, an intermittent harmonic)."""
+    return {
+        "kind": "cw",
+        "id": "fading",
+        "freq_hz": freq_hz,
+        "power_dbfs": power_dbfs,
+        "on_s": list(on_s),
+        "off_s": list(off_s),
     }
 
 
@@ -849,9 +870,9 @@ MODEMS = [
 
 def test_clicks_are_taken_out_and_never_make_an_emitter() -> None:
     # Nine scenes of impulsive noise alone (motor-drive PWM, arcing, contactor trains; 3 seeds).
-    # Left in, their flashes are cut into cellular-looking emitters (45 measured); found in the
-    # samples and taken out, they leave next to nothing (0 cellular-looking emitters measured).
-    with_it = without = 0
+    # Left in, their flashes are cut into emitters (165 measured, 4 of them cellular-looking);
+    # found in the samples and taken out, they leave next to nothing (9 emitters, none cellular).
+    with_it = without = cellular = 0
     for imp in IMPULSES:
         for seed in (1, 2, 3):
             scene = _scene([imp], seed, duration_s=0.6)
@@ -859,10 +880,12 @@ def test_clicks_are_taken_out_and_never_make_an_emitter() -> None:
             raw, _ = _analyze(scene, KEEP_CLICKS)
             assert a.stats.impulse_frames > 0
             assert len(a.bursts) < len(raw.bursts)
-            with_it += sum(e.tech in CELLULAR_TECHS for e in a.emitters)
-            without += sum(e.tech in CELLULAR_TECHS for e in raw.emitters)
-    assert without >= 20
-    assert with_it <= 1
+            with_it += len(a.emitters)
+            without += len(raw.emitters)
+            cellular += sum(e.tech in CELLULAR_TECHS for e in a.emitters)
+    assert without >= 100
+    assert with_it <= 20
+    assert cellular <= 1
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -935,14 +958,7 @@ def test_a_clean_capture_sets_no_weak_burst_aside() -> None:
 def test_a_spur_fading_in_and_out_is_not_a_modem(seed: int) -> None:
     # A narrow carrier switching on and off at random lengths (a switching supply in burst mode):
     # its bursts keep to no NB-IoT unit length, so it is no NB-IoT device, however strong.
-    spur = {
-        "kind": "cw",
-        "id": "fading",
-        "freq_hz": CENTER + 330e3,
-        "power_dbfs": -40.0,
-        "on_s": [0.5e-3, 0.04],
-        "off_s": [0.5e-3, 0.1],
-    }
+    spur = _fading(CENTER + 330e3, -40.0, (0.5e-3, 0.04), (0.5e-3, 0.1))
     a, _ = _analyze(_scene([spur], seed, duration_s=0.8))
     assert len(a.emitters) == 1
     e = a.emitters[0]
@@ -968,3 +984,54 @@ def test_clicks_are_taken_out_the_same_however_the_stream_is_cut() -> None:
     assert max(counts) - min(counts) <= 0.02 * max(counts), counts
     techs = [sorted(e.tech for e in a.emitters if e.tech in CELLULAR_TECHS) for a in runs]
     assert techs == [["gsm", "lte", "nbiot"]] * 3
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_spurs_near_the_centre_are_not_merged_with_their_iq_images(seed: int) -> None:
+    # A spur 60 kHz from the centre and its IQ image 60 kHz on the other side are closer than the
+    # gap bridged across the DC zone (a carrier cut by it): merged, they read as one 190 kHz
+    # always-on "GSM" carrier; a spur fading in and out 25 kHz from the centre, merged with its
+    # image, as GSM-wide bursts.  The images are set aside before the merge.
+    spurs = [
+        {"kind": "cw", "id": "spur", "freq_hz": CENTER - 60e3, "power_dbfs": -30.0},
+        _fading(CENTER + 25e3, -32.0, (0.3e-3, 0.02), (0.5e-3, 0.1)),
+    ]
+    a, _ = _analyze(_scene(spurs, seed, duration_s=1.0, iq_gain_imbalance_db=0.5, iq_phase_deg=3.0))
+    assert a.stats.images_rejected >= 1
+    assert [e.tech for e in a.emitters if e.tech in CELLULAR_TECHS] == [], [e.reason for e in a.emitters]
+    steady = _emitter_at(a, CENTER - 60e3, 20e3)
+    assert (steady.tech, steady.continuous) == ("cw", True)
+    assert steady.bandwidth_hz < 45e3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_weak_spur_fading_in_and_out_stays_one_or_two_emitters(seed: int) -> None:
+    # A spur ~14 dB over the noise of a bin, on for 0.3-4.5 ms at random: its pieces read either
+    # tone-narrow or, the weakest, a few times wider.  Grouped in frequency order, one wide piece
+    # between narrow ones cut the narrow group, and a group of one 2 ms piece read NB-IoT.
+    spur = _fading(CENTER + 271e3, -55.0, (0.3e-3, 4.5e-3), (0.5e-3, 0.063))
+    a, truth = _analyze(_scene([spur], seed, duration_s=2.0))
+    assert len(truth) >= 40
+    counts = sorted(
+        (e.burst_count for e in a.emitters if abs(e.freq_hz - spur["freq_hz"]) < 50e3), reverse=True
+    )
+    assert sum(counts[:2]) >= 0.95 * sum(counts), counts  # (a stray noise cell beside it: its own)
+    assert [e.tech for e in a.emitters if e.tech in CELLULAR_TECHS] == [], [e.reason for e in a.emitters]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_strong_fading_spur_in_clicks_keeps_its_width(seed: int) -> None:
+    # What taking a strong click out leaves next to a notched spur lasts one frame; it used to widen
+    # the spur's burst of that moment into a 200 kHz "NB-IoT/LTE-M" transmission.
+    spur = _fading(CENTER - 990e3, -42.0, (5e-3, 0.055), (0.5e-3, 0.1))
+    arcing = {**IMPULSES[1], "snr_db": 31.0, "rate_hz": 2800.0, "click_s": 3.5e-6}
+    a, _ = _analyze(_scene([spur, arcing], seed, duration_s=1.5))
+    assert a.stats.impulse_frames > 1000
+    spur_bursts = [b for b in a.bursts if abs(b.freq_hz - spur["freq_hz"]) < 30e3 and b.snr_db > 10]
+    assert len(spur_bursts) >= 10
+    # (Near the capture edge a click's ring in the anti-alias filter outlasts the cells taken out:
+    # consecutive declicked frames back each other's leftovers there, and a burst or two still
+    # reads wider.)
+    narrow = [b for b in spur_bursts if b.bandwidth_hz < 60e3]
+    assert len(narrow) >= 0.8 * len(spur_bursts), [round(b.bandwidth_hz) for b in spur_bursts]
+    assert [e.tech for e in a.emitters if e.tech in CELLULAR_TECHS] == [], [e.reason for e in a.emitters]
