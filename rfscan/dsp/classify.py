@@ -499,8 +499,14 @@ def classify(f: EmitterFeatures) -> Classification:
     # NB-IoT resource units: whole ms, narrow.  When weak, only repetitions of one length, or a long
     # unit (>= 2 ms, its length measured to a few frames) still clearly above the noise, count: a
     # single-tone unit's 98% width is several times its 15 kHz tone spacing (pi/2-BPSK sidelobes), so
-    # its SNR in that width reads ~7 dB under the SNR in 15 kHz.
-    repeated = n >= 2 and float(np.ptp(dur)) <= max(0.3e-3, 0.1 * med_dur)
+    # its SNR in that width reads ~7 dB under the SNR in 15 kHz.  Repetitions count from
+    # NARROW_UNIT_SNR_DB: two pieces of noise (or of a spur under the noise) of about 1 ms each are
+    # within 0.3 ms of each other by chance.
+    repeated = (
+        n >= 2
+        and float(np.ptp(dur)) <= max(0.3e-3, 0.1 * med_dur)
+        and (med_snr is None or med_snr >= NARROW_UNIT_SNR_DB)
+    )
     # A weak narrow transmission of several ms (a single-tone NB-IoT unit is 8 or 32 ms long) crosses
     # the threshold in pieces: pieces that cover most of a 2-64 ms stretch are one long narrow unit.
     span = f.span_s if f.span_s is not None else 0.0

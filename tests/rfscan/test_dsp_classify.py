@@ -204,3 +204,13 @@ def test_weak_tone_narrow_pieces_are_nbiot_units_only_when_most_are_unit_long() 
     assert got.tech != "nbiot", got.reason
     units = [7.8e-3, 8.1e-3, 8.3e-3, 7.9e-3, 8.0e-3]
     assert classify(_feat(units, [36e3] * 5, snrs_db=np.full(5, 4.3), **weak)).tech == "nbiot"
+
+
+def test_weak_repetitions_count_from_the_narrow_unit_snr() -> None:
+    # Two pieces of about 1 ms next to a spur under the noise (0.9 dB) are as alike as two NB-IoT
+    # repetitions by chance; from NARROW_UNIT_SNR_DB (2 dB) they count.
+    pieces = {"occupancy": 0.01, "span_s": 0.83}
+    noise = classify(_feat([0.93e-3, 1.15e-3], [80e3] * 2, snrs_db=np.array([0.2, 1.6]), **pieces))
+    assert noise.tech != "nbiot", noise.reason
+    units = classify(_feat([0.93e-3, 1.15e-3], [80e3] * 2, snrs_db=np.array([2.5, 3.5]), **pieces))
+    assert units.tech == "nbiot", units.reason
