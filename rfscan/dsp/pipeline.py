@@ -126,12 +126,24 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Time a capture centre was watched."""
+    """Time a capture centre was watched.
+
+    Attributes
+    ----------
+    declicked_s : float
+        Time of the frames clicks of impulsive noise were taken out of.
+    weak_blind_s : float
+        In a capture full of clicks (``IMPULSIVE_CAPTURE``), where bursts under ``WEAK_SNR_DB`` made
+        where clicks were taken out are set aside: the time in which a weak burst of
+        ``WEAK_BURST_S`` starting then would have touched a declicked frame (not reported).
+    """
 
     center_hz: float
     span_hz: float
     watched_s: float
     samples: int
+    declicked_s: float = 0.0
+    weak_blind_s: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -140,6 +152,8 @@ class Coverage:
             "span_hz": self.span_hz,
             "watched_s": self.watched_s,
             "samples": self.samples,
+            "declicked_s": self.declicked_s,
+            "weak_blind_s": self.weak_blind_s,
         }
 
 
@@ -221,6 +235,19 @@ class _Capture:
         self.history = np.zeros(0, np.complex64)
         self.history_start = -1
         self.hold = NeighbourHold()  # declicked rows held to the rows around them
+        # Frames a weak 1 ms burst starting there would touch a declicked frame in (Coverage).
+        self.weak_window = max(1, math.ceil(WEAK_BURST_S * fs / stft.hop))
+        self.weak_blind_frames = 0
+        self.last_declicked = -(1 << 62)
+
+    def note_declicked(self, frames: NDArray[np.intp]) -> None:
+        """Count the start frames of the ``weak_window``-frame windows that touch these declicked
+        frames (absolute indices, in order), each once over the stream."""
+        if frames.size == 0:
+            return
+        gaps = np.diff(frames, prepend=self.last_declicked)
+        self.weak_blind_frames += int(np.minimum(gaps, self.weak_window).sum())
+        self.last_declicked = int(frames[-1])
 
     def remember(self, x: NDArray[np.complex64], x_start: int) -> None:
         """Keep the last ``2 * nfft + MARGIN`` samples of the stream, ``x`` being its latest block."""
@@ -279,6 +306,8 @@ class _Capture:
 #: with a quarter of their frames declicked, as the scale-back this replaced needed, lost 4 of 77
 #: modem emitters >= 10 dB in scenes with clicks, and kept out no more false ones.)
 IMPULSIVE_CAPTURE = 0.005
+#: The weak burst the coverage's blind time is given for (an LTE subframe, an NB-IoT unit).
+WEAK_BURST_S = 1e-3
 
 
 def _declick_block(
@@ -432,6 +461,7 @@ def analyze_blocks(
             if frames.n_frames:
                 flags = _declick_block(frames.crest, frames.power, frames.frame_start, cap, x, blk)
                 cap.impulse_frames += int(np.count_nonzero(flags))
+                cap.note_declicked(frames.frame_start + np.flatnonzero(flags))
                 chunks = cap.hold.release(frames.power, frames.frame_start, flags, cap.floor())
             cap.remember(x, int(blk.sample_start))
         n_blocks += 1
@@ -507,8 +537,17 @@ def analyze_blocks(
         bursts=tuple(real),
         emitters=tuple(emitters),
         coverage=tuple(
-            Coverage(w.center_hz, w.span_hz, w.watched_s, cap.samples)
-            for w, cap in zip(watches, captures.values(), strict=True)
+            Coverage(
+                w.center_hz,
+                w.span_hz,
+                w.watched_s,
+                cap.samples,
+                declicked_s=cap.impulse_frames * frame_s,
+                weak_blind_s=min(cap.weak_blind_frames * frame_s, w.watched_s)
+                if c in impulsive_caps
+                else 0.0,
+            )
+            for (c, cap), w in zip(captures.items(), watches, strict=True)
         ),
         stats=stats,
         images=tuple(sorted(rejected, key=lambda b: (b.start_s, b.freq_hz))),

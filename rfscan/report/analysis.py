@@ -15,7 +15,11 @@ JSON names kept stable (tests and other tools read them):
 ``coverage``
     spans (each capture centre: low_hz, high_hz, watched_s, fraction_of_run, bands in it fully
     or in part), the probability of intercept for typical idle-modem behaviours, and the bands
-    of the region the tuner cannot see.
+    of the region the tuner cannot see.  Every span also says how long clicks of impulsive noise
+    were taken out (declicked_s) and how long a 1 ms burst under 8 dB was watched
+    (weak_watched_s: in a capture full of clicks, a weak burst touching a frame clicks were taken
+    out of is set aside), with its own probability of intercept (weak_intercept; null when the
+    same as intercept).
 """
 
 from __future__ import annotations
@@ -123,6 +127,7 @@ def _coverage_doc(analysis: Analysis, run_s: float, region: str | None) -> dict[
             }
             for b in bands_in_span(low, high, region, include_uncovered=False)
         ]
+        weak_s = max(cov.watched_s - cov.weak_blind_s, 0.0)
         spans.append(
             {
                 "center_hz": cov.center_hz,
@@ -132,6 +137,9 @@ def _coverage_doc(analysis: Analysis, run_s: float, region: str | None) -> dict[
                 "fraction_of_run": (cov.watched_s / run_s) if run_s > 0 else 0.0,
                 "bands": bands,
                 "intercept": intercept_table(cov.watched_s),
+                "declicked_s": cov.declicked_s,
+                "weak_watched_s": weak_s,
+                "weak_intercept": intercept_table(weak_s) if cov.weak_blind_s > 0 else None,
             }
         )
     return {
@@ -323,10 +331,13 @@ def impulse_line(doc: Mapping[str, Any]) -> str | None:
     share = st.get("impulse_frames", 0) / max(st.get("frames", 1), 1)
     if share < IMPULSIVE_CAPTURE and not st.get("impulsive_bursts"):
         return None
+    spans = (doc.get("coverage") or {}).get("spans") or []
+    watched = sum(s["watched_s"] for s in spans)
+    weak = sum(s.get("weak_watched_s", s["watched_s"]) for s in spans)
     return (
         f"Impulsive noise (motor drives, arcing): clicks taken out of {share:.1%} of the frames; "
         f"{st.get('impulsive_bursts', 0)} weak bursts made where they were set aside "
-        f"(signals under {WEAK_SNR_DB:g} dB were not watched in those frames)."
+        f"(a 1 ms burst under {WEAK_SNR_DB:g} dB was watched for {weak:.2f} s of the {watched:.2f} s)."
     )
 
 
@@ -367,6 +378,7 @@ def emitter_table(page: Any, emitters: Sequence[Mapping[str, Any]], *, utc: bool
 
 def render_html(doc: Mapping[str, Any], analysis: Analysis | None) -> str:
     """A readable page: verdict, spectrum, spectrogram with bursts boxed, emitter and coverage tables."""
+    from rfscan.dsp.classify import WEAK_SNR_DB
     from rfscan.report.page import Num, Page
     from rfscan.report.plots import Box, Span, spectrogram_png, spectrum_png
     from rfscan.units import format_hz
@@ -448,9 +460,21 @@ def render_html(doc: Mapping[str, Any], analysis: Analysis | None) -> str:
             f"({100 * span['fraction_of_run']:.0f}% of the run). Bands: "
             + (", ".join(f"{b['band']} {b['link']} ({b['status']})" for b in span["bands"]) or "none")
         )
+        weak = span.get("weak_intercept")
+        if weak:
+            page.paragraph(
+                f"Impulsive noise: clicks were taken out of {span['declicked_s']:.3f} s of it; a 1 ms "
+                f"burst under {WEAK_SNR_DB:g} dB was watched for {span['weak_watched_s']:.3f} s only "
+                "(one touching a frame clicks were taken out of is set aside)."
+            )
         page.table(
-            ["a modem that transmits like this", "chance it was seen"],
-            [[p["behaviour"], Num(100 * p["probability"], "{:.1f}%")] for p in span["intercept"]],
+            ["a modem that transmits like this", "chance it was seen"]
+            + ([f"the same, 1 ms bursts under {WEAK_SNR_DB:g} dB"] if weak else []),
+            [
+                [p["behaviour"], Num(100 * p["probability"], "{:.1f}%")]
+                + ([Num(100 * w["probability"], "{:.1f}%")] if weak else [])
+                for p, w in zip(span["intercept"], weak or span["intercept"], strict=True)
+            ],
         )
     page.paragraph(
         "Bands the tuner cannot see at all or only in part: "

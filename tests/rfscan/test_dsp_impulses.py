@@ -371,3 +371,23 @@ def test_a_gap_in_the_stream_ends_a_dwell() -> None:
     got = {start + i: row for rows, start in (*first, *second, *rest) for i, row in enumerate(rows)}
     assert got[1][2:6].tolist() == [1.0] * 4  # held to the row before it
     assert got[101][2:6].tolist() == [1.0] * 4  # the dwell's last row: held to the row before it
+
+
+def test_the_time_blind_to_weak_bursts_is_the_union_of_their_windows() -> None:
+    # A 1 ms burst (10 frames of 107 us) starting in the 10 frames up to a declicked frame touches it.
+    from rfscan.dsp import PipelineConfig
+    from rfscan.dsp.pipeline import _Capture
+
+    st = StftConfig.for_rate(2.4e6)
+
+    def blind(*calls: list[int]) -> int:
+        cap = _Capture(900e6, 2.4e6, st, PipelineConfig())
+        assert cap.weak_window == 10
+        for frames in calls:
+            cap.note_declicked(np.array(frames, np.intp))
+        return cap.weak_blind_frames
+
+    assert blind([100, 102, 200]) == 12 + 10
+    assert blind([100], [102, 200]) == 12 + 10  # the same however the stream is cut
+    assert blind(list(range(50, 80))) == 39
+    assert blind([]) == 0
