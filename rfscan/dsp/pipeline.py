@@ -135,7 +135,8 @@ class Coverage:
     weak_blind_s : float
         In a capture full of clicks (``IMPULSIVE_CAPTURE``), where bursts under ``WEAK_SNR_DB`` made
         where clicks were taken out are set aside: the time in which a weak burst of
-        ``WEAK_BURST_S`` starting then would have touched a declicked frame (not reported).
+        ``WEAK_BURST_S`` starting then would have touched a declicked frame (not reported).  The
+        analyze document gives ``watched_s`` less this as ``weak_watched_s``.
     """
 
     center_hz: float
@@ -235,18 +236,24 @@ class _Capture:
         self.history = np.zeros(0, np.complex64)
         self.history_start = -1
         self.hold = NeighbourHold()  # declicked rows held to the rows around them
-        # Frames a weak 1 ms burst starting there would touch a declicked frame in (Coverage).
-        self.weak_window = max(1, math.ceil(WEAK_BURST_S * fs / stft.hop))
-        self.weak_blind_frames = 0
-        self.last_declicked = -(1 << 62)
+        # Start times (in frames) in which a weak burst of WEAK_BURST_S would touch a declicked
+        # frame (Coverage.weak_blind_s): frames f - window < start < f + 1 for each declicked f.
+        self.weak_window = WEAK_BURST_S * fs / stft.hop + 1.0
+        self.weak_blind_frames = 0.0
+        self.last_declicked = 0
+        self.next_frame: int | None = None
 
-    def note_declicked(self, frames: NDArray[np.intp]) -> None:
-        """Count the start frames of the ``weak_window``-frame windows that touch these declicked
-        frames (absolute indices, in order), each once over the stream."""
+    def note_declicked(self, frame_start: int, n_frames: int, flags: NDArray[np.bool_]) -> None:
+        """Add the start times in which a weak burst would touch the declicked frames of a block
+        (``flags``), each once over the stream and never before the dwell began."""
+        if frame_start != self.next_frame:  # a new dwell: nothing before it was watched
+            self.last_declicked = frame_start - 1
+        self.next_frame = frame_start + n_frames
+        frames = frame_start + np.flatnonzero(flags)
         if frames.size == 0:
             return
         gaps = np.diff(frames, prepend=self.last_declicked)
-        self.weak_blind_frames += int(np.minimum(gaps, self.weak_window).sum())
+        self.weak_blind_frames += float(np.minimum(gaps, self.weak_window).sum())
         self.last_declicked = int(frames[-1])
 
     def remember(self, x: NDArray[np.complex64], x_start: int) -> None:
@@ -461,7 +468,7 @@ def analyze_blocks(
             if frames.n_frames:
                 flags = _declick_block(frames.crest, frames.power, frames.frame_start, cap, x, blk)
                 cap.impulse_frames += int(np.count_nonzero(flags))
-                cap.note_declicked(frames.frame_start + np.flatnonzero(flags))
+                cap.note_declicked(frames.frame_start, frames.n_frames, flags)
                 chunks = cap.hold.release(frames.power, frames.frame_start, flags, cap.floor())
             cap.remember(x, int(blk.sample_start))
         n_blocks += 1

@@ -374,20 +374,26 @@ def test_a_gap_in_the_stream_ends_a_dwell() -> None:
 
 
 def test_the_time_blind_to_weak_bursts_is_the_union_of_their_windows() -> None:
-    # A 1 ms burst (10 frames of 107 us) starting in the 10 frames up to a declicked frame touches it.
+    # A 1 ms burst (9.375 frames of 107 us) touches a declicked frame f when it starts anywhere in
+    # (f - 9.375, f + 1) frames: 10.375 frames of start times for each lone click, their union for
+    # clicks close together, none before the dwell began.
     from rfscan.dsp import PipelineConfig
     from rfscan.dsp.pipeline import _Capture
 
     st = StftConfig.for_rate(2.4e6)
+    w = 1e-3 * 2.4e6 / 256 + 1.0
 
-    def blind(*calls: list[int]) -> int:
+    def blind(*blocks: tuple[int, int, list[int]]) -> float:
         cap = _Capture(900e6, 2.4e6, st, PipelineConfig())
-        assert cap.weak_window == 10
-        for frames in calls:
-            cap.note_declicked(np.array(frames, np.intp))
+        for start, n, hits in blocks:
+            flags = np.zeros(n, bool)
+            flags[np.array(hits, int) - start] = True
+            cap.note_declicked(start, n, flags)
         return cap.weak_blind_frames
 
-    assert blind([100, 102, 200]) == 12 + 10
-    assert blind([100], [102, 200]) == 12 + 10  # the same however the stream is cut
-    assert blind(list(range(50, 80))) == 39
-    assert blind([]) == 0
+    assert blind((0, 300, [100, 102, 200])) == pytest.approx(2 + w + w)
+    assert blind((0, 101, [100]), (101, 199, [102, 200])) == pytest.approx(2 + 2 * w)  # however cut
+    assert blind((0, 300, list(range(50, 80)))) == pytest.approx(29 + w)
+    assert blind((0, 300, [])) == 0.0
+    # a click in a dwell's first frame: no start time before the dwell was watched
+    assert blind((0, 20, [0]), (1000, 20, [1000, 1003])) == pytest.approx(1 + 4)
