@@ -624,8 +624,9 @@ class NeighbourHold:
         none = ~(has_b | has_a)
         if none.any():  # a dwell of one row: nothing to hold it to
             near[none] = np.inf
-        if floor is None:
-            return np.asarray(maximum_filter1d(near, 2 * SUPPORT_BINS + 1, axis=1, mode="nearest"))
-        inv = 1.0 / np.maximum(floor, 1e-30)  # (float64: a cell backed by itself stays whole)
-        wide = maximum_filter1d(near * inv, 2 * SUPPORT_BINS + 1, axis=1, mode="nearest")
-        return np.asarray(wide / inv)
+        # relative to the floor, in float64: a cell backed by itself stays whole
+        inv = None if floor is None else 1.0 / np.maximum(floor, 1e-30)
+        wide = maximum_filter1d(
+            near if inv is None else near * inv, 2 * SUPPORT_BINS + 1, axis=1, mode="nearest"
+        )
+        return np.asarray(wide if inv is None else wide / inv)

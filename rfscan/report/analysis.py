@@ -326,7 +326,7 @@ def impulse_line(doc: Mapping[str, Any]) -> str | None:
     """What impulsive noise did to the watch (from the document's stats), or None when the capture
     held next to none: the share of frames clicks were taken out of, and the weak bursts set aside."""
     from rfscan.dsp.classify import WEAK_SNR_DB
-    from rfscan.dsp.pipeline import IMPULSIVE_CAPTURE
+    from rfscan.dsp.pipeline import IMPULSIVE_CAPTURE, WEAK_BURST_S
     from rfscan.units import format_hz
 
     st = doc.get("stats") or {}
@@ -343,7 +343,11 @@ def impulse_line(doc: Mapping[str, Any]) -> str | None:
     return (
         f"Impulsive noise (motor drives, arcing): clicks taken out of {share:.1%} of the frames; "
         f"{st.get('impulsive_bursts', 0)} weak bursts made where they were set aside"
-        + (f" (a 1 ms burst under {WEAK_SNR_DB:g} dB was watched for {per_span})." if blind else ".")
+        + (
+            f" (a {WEAK_BURST_S * 1e3:g} ms burst under {WEAK_SNR_DB:g} dB was watched for {per_span})."
+            if blind
+            else "."
+        )
     )
 
 
@@ -385,6 +389,7 @@ def emitter_table(page: Any, emitters: Sequence[Mapping[str, Any]], *, utc: bool
 def render_html(doc: Mapping[str, Any], analysis: Analysis | None) -> str:
     """A readable page: verdict, spectrum, spectrogram with bursts boxed, emitter and coverage tables."""
     from rfscan.dsp.classify import WEAK_SNR_DB
+    from rfscan.dsp.pipeline import WEAK_BURST_S
     from rfscan.report.page import Num, Page
     from rfscan.report.plots import Box, Span, spectrogram_png, spectrum_png
     from rfscan.units import format_hz
@@ -469,8 +474,8 @@ def render_html(doc: Mapping[str, Any], analysis: Analysis | None) -> str:
         if span.get("weak_burst_seen", 1.0) < 1.0:
             page.paragraph(
                 f"Impulsive noise: clicks were taken out of {span['declicked_s']:.3f} s of it. A single "
-                f"1 ms burst under {WEAK_SNR_DB:g} dB was reported only if it touched none of those "
-                f"frames: {span['weak_watched_s']:.3f} s of the watch, a "
+                f"{WEAK_BURST_S * 1e3:g} ms burst under {WEAK_SNR_DB:g} dB was reported only if it "
+                f"touched none of those frames: {span['weak_watched_s']:.3f} s of the watch, a "
                 f"{100 * span['weak_burst_seen']:.1f}% chance for one such burst (the table below is "
                 "for bursts clearly over the noise)."
             )
