@@ -37,8 +37,14 @@ grouping); an LTE PUSCH is scheduled one 1 ms subframe at a time, so anything el
 LTE-M repetition train (said in the reason).
 Bursts made mostly where clicks of impulsive noise were taken out (``impulsive``, set by the
 pipeline) stay "unknown" under 10 dB.  A narrow emitter is NB-IoT only when most of its
-strong bursts last whole NB-IoT units (1, 2, 5.6 or 6.4 ms multiples); a spur fading in and out keeps
-to no such length.
+strong bursts last an NB-IoT transmission (whole 1 ms units, or 5.6/6.4 ms NPRACH multiples; as narrow
+as a tone, only the lengths a one- or three-tone NPUSCH or an NPRACH can take: 2, 4, 5.6, 6.4, 8, 11.2,
+12 ms...); a spur fading in and out keeps to no such length, and of three or more weak bursts at least
+half must each last such a length.  A burst with most of its energy in three bins
+(``Burst.tone_share``) is no GSM burst, RB or PRACH (their energy is spread over 13-110 bins; a GSM
+FCCH burst, a pure tone, is named by its own rule); with
+clicks taken out of some of its frames it is as narrow as a tone whatever its 98% span: a click's
+leftovers widen a spur's burst to an RB or more, never its core.
 """
 
 from __future__ import annotations
@@ -71,9 +77,10 @@ LONG_SNR_DB = 4.0
 #: short (LTE slots are 0.5 ms, NB-IoT units >= 1 ms).  Other GSM bursts: 120 kHz, or this width
 #: when GSM frame timing backs them.
 GSM_MIN_HZ = 100e3
-#: Lengths (s) of tone-narrow NB-IoT transmissions: resource units of 3 tones (4 ms) and 1 tone
-#: (8 ms at 15 kHz, 32 ms at 3.75 kHz), repeated 2**k times (TS 36.211 10.1.2.3, TS 36.213 16.5),
-#: and the relative tolerance a weak unit's measured length keeps to (its edges under the noise).
+#: Lengths (s) a weak tone-narrow unit is read at: one resource unit of 3 tones (4 ms) or 1 tone
+#: (8 ms at 15 kHz, 32 ms at 3.75 kHz), repeated 2**k times (TS 36.211 10.1.2.3, TS 36.213 16.5), a
+#: subset of NBIOT_TONE_LENGTHS_S (a weak unit's length is looked at with a wide, relative tolerance:
+#: the full table would accept most lengths), and that tolerance (its edges under the noise).
 NARROW_UNIT_LENGTHS_S = 4e-3 * 2.0 ** np.arange(6)
 NARROW_UNIT_TOL = 0.06
 #: A narrow unit of such a length is measured well enough from this SNR (dB).
@@ -86,6 +93,19 @@ LTE_MAX_PERIOD_S = 0.32
 #: reads 25-110 kHz (its pi/2-BPSK sidelobes, less those under the noise), so a weak narrow "unit"
 #: must be wider than this or last an NB-IoT unit length.
 CW_MAX_HZ = 45e3
+#: A burst with this share of its energy in three adjacent bins (:attr:`rfscan.dsp.detect.Burst.tone_share`)
+#: is shaped as a tone, narrower than ~3 NB-IoT tones of 15 kHz (a 3-tone unit reads 0.58-0.67, a
+#: single 15 kHz tone 0.87-0.88, a spur 0.94-0.98 through the Tukey window; a spur's bursts widened by
+#: a click's leftovers read 0.76-0.95 with 98% spans of 120-560 kHz).  Such a burst is no GSM burst,
+#: RB or PRACH, and is judged on the lengths of a tone-narrow NB-IoT transmission
+#: (NBIOT_TONE_LENGTHS_S), as the standard has them.
+TONE_SHARE = 0.7
+#: It is read as narrow as a tone (CW_MAX_HZ) whatever its 98% span when clicks were taken out of at
+#: least this share of its frames: their leftovers widen a tone's 98% span (measured 0.18-0.92 in the
+#: bursts of spurs read as LTE or NB-IoT in 1 h of quiet scenes with impulsive noise).  Without clicks
+#: a burst's 98% span is its own: a single 15 kHz NB-IoT tone reads 25-110 kHz from its sidelobes,
+#: which is what tells it from a spur (CW_MAX_HZ).
+TONE_IMPULSIVE = 0.1
 #: Stretch (s) of a weak narrow transmission seen in pieces: NB-IoT resource units last 1-32 ms
 #: (TS 36.211 10.1.2.3: single tone 8 ms at 15 kHz, 32 ms at 3.75 kHz), twice that with edges lost.
 NARROW_UNIT_S = (2e-3, 64e-3)
@@ -119,7 +139,32 @@ TRAIN_MIN_S = 3.9e-3
 #: 6.4 ms (format 1) preamble (TS 36.211 10.1.6).  As narrow as one tone (<= CW_MAX_HZ), the 1 ms unit
 #: of 12 tones does not apply.
 NBIOT_UNITS_S = (1e-3, 5.6e-3, 6.4e-3)
-NBIOT_TONE_UNITS_S = (2e-3, 5.6e-3, 6.4e-3)
+
+
+#: Longest single NPUSCH burst: 256 ms, then a 40 ms gap (TS 36.211 10.1.3.6).
+NBIOT_MAX_BURST_S = 0.256
+
+
+def _tone_unit_lengths() -> NDArray[np.float64]:
+    """Every length (s) of a tone-narrow NB-IoT transmission, sorted: NPUSCH format 2 (one tone, a
+    2 ms or 8 ms unit), format 1 on one tone (8 or 32 ms units) or 3 tones (4 ms), times N_RU of
+    {1, 2, 3, 4, 5, 6, 8, 10} units (format 1), times N_rep of {1, 2, ... 128} repetitions (TS 36.211
+    10.1.2.3, TS 36.213 16.5.1.1 Tables 16.5.1.1-2 and -3), up to 256 ms; NPRACH: 1-64 repetitions
+    (2**k) of a 5.6 or 6.4 ms preamble (TS 36.211 10.1.6)."""
+    reps = 2.0 ** np.arange(8)
+    n_ru = np.array([1, 2, 3, 4, 5, 6, 8, 10], np.float64)
+    fmt1 = np.outer(np.array([4e-3, 8e-3, 32e-3]), n_ru).ravel()
+    npusch = np.outer(np.concatenate([fmt1, [2e-3, 8e-3]]), reps).ravel()
+    # After 256 ms of NPUSCH a UE stops for a 40 ms gap (TS 36.211 10.1.3.6): no burst is longer;
+    # NPRACH stops after 64 preambles (TS 36.211 10.1.6.1).
+    npusch = npusch[npusch <= NBIOT_MAX_BURST_S]
+    nprach = np.outer(np.array([5.6e-3, 6.4e-3]), reps[:7]).ravel()
+    return np.unique(np.concatenate([npusch, nprach]))
+
+
+#: Lengths of tone-narrow NB-IoT transmissions (<= CW_MAX_HZ, or tone-shaped): not every whole
+#: number of 2 ms (6, 10 or 14 ms is none).
+NBIOT_TONE_LENGTHS_S = _tone_unit_lengths()
 #: How far (s) a burst clearly over the noise (>= WEAK_SNR_DB) may read from such a length: its edges
 #: are placed to well within a 107 us frame (0.5 % of a long one: the dongle's clock error).  (A spur
 #: fading in and out keeps to no such length: on a 1 ms grid 30 % of random lengths pass, on a 2 ms
@@ -173,6 +218,9 @@ class EmitterFeatures:
     impulsive : ndarray or None
         Per-burst share of its frames out of which clicks of impulsive noise were taken
         (:attr:`rfscan.dsp.detect.Burst.impulsive`); None: not measured.
+    tone_shares : ndarray or None
+        Per-burst share of the energy in its three strongest adjacent bins
+        (:attr:`rfscan.dsp.detect.Burst.tone_share`); None: not measured.
     """
 
     durations_s: NDArray[np.float64]
@@ -189,6 +237,7 @@ class EmitterFeatures:
     snrs_db: NDArray[np.float64] | None = None
     span_s: float | None = None
     impulsive: NDArray[np.float64] | None = None
+    tone_shares: NDArray[np.float64] | None = None
 
 
 def _near_multiple(
@@ -202,15 +251,20 @@ def _near_multiple(
 def _nbiot_lengths(
     dur: NDArray[np.float64], snr: NDArray[np.float64], tone_narrow: bool
 ) -> NDArray[np.bool_]:
-    """Per burst: whether its length is a whole number of NB-IoT units (``NBIOT_UNITS_S``, or
-    ``NBIOT_TONE_UNITS_S`` for a tone-narrow emitter), to ``NBIOT_LENGTH_TOL_S`` when the burst is
-    clearly over the noise and to ``max(0.1 ms, 2 %)`` when weak (its edges under the noise)."""
+    """Per burst: whether its length is that of an NB-IoT transmission (a whole number of
+    ``NBIOT_UNITS_S``, or one of ``NBIOT_TONE_LENGTHS_S`` for a tone-narrow emitter), to
+    ``NBIOT_LENGTH_TOL_S`` when the burst is clearly over the noise and to ``max(0.1 ms, 2 %)`` when
+    weak (its edges under the noise)."""
     tol = np.where(
         snr >= WEAK_SNR_DB, np.maximum(NBIOT_LENGTH_TOL_S, 0.005 * dur), np.maximum(0.1e-3, 0.02 * dur)
     )
-    units = NBIOT_TONE_UNITS_S if tone_narrow else NBIOT_UNITS_S
+    if tone_narrow:
+        table = NBIOT_TONE_LENGTHS_S
+        i = np.clip(np.searchsorted(table, dur), 1, table.size - 1)
+        nearest = np.minimum(np.abs(dur - table[i - 1]), np.abs(dur - table[i]))
+        return np.asarray(nearest <= tol)
     ok = np.zeros(dur.size, bool)
-    for u in units:  # a loop over three unit lengths
+    for u in NBIOT_UNITS_S:  # a loop over three unit lengths
         ok |= _near_multiple(dur, u, tol) & (dur >= u - tol)
     return ok
 
@@ -246,6 +300,15 @@ def classify(f: EmitterFeatures) -> Classification:
     dur = np.asarray(f.durations_s, np.float64)
     bw = np.asarray(f.bandwidths_hz, np.float64)
     n = dur.size
+    # (A weak chirp's short pieces are tone-shaped too: the drift test goes by the measured width.)
+    med_bw_98 = float(np.median(bw)) if n else 0.0
+    shares = np.zeros(n) if f.tone_shares is None or f.tone_shares.size != n else np.asarray(f.tone_shares)
+    tone_shaped = shares >= TONE_SHARE  # no GSM burst, RB or PRACH: their energy is spread
+    tone_like = n > 0 and float(np.mean(tone_shaped)) >= 0.5
+    if f.impulsive is not None and f.impulsive.size == n:
+        # A tone whose 98% span a click's leftovers widened is as narrow as a tone.
+        widened = tone_shaped & (np.asarray(f.impulsive) >= TONE_IMPULSIVE)
+        bw = np.where(widened, np.minimum(bw, CW_MAX_HZ), bw)
     if n == 0:
         return Classification("unknown", 0.0, "no bursts")
     med_bw = float(np.median(bw))
@@ -262,7 +325,7 @@ def classify(f: EmitterFeatures) -> Classification:
     # the noise may keep only the core of its spectrum: nothing else cellular is that short.
     snr = np.full(n, np.inf) if f.snrs_db is None or f.snrs_db.size != n else np.asarray(f.snrs_db)
     access = (np.abs(dur - GSM_ACCESS_S) <= 70e-6) & (snr >= WEAK_SNR_DB)
-    gsm_bw = ((bw >= 120e3) | (access & (bw >= GSM_MIN_HZ))) & (bw <= 320e3)
+    gsm_bw = ((bw >= 120e3) | (access & (bw >= GSM_MIN_HZ))) & (bw <= 320e3) & ~tone_shaped
     # LTE transmits whole 0.5 ms slots / 1 ms subframes; a long run of subframes (a repetition train)
     # is measured to within a couple of frames at each edge, so the tolerance grows a little with it.
     lte_dur = _near_multiple(dur, 0.5e-3, np.maximum(80e-6, 0.02 * dur)) & (dur >= 0.42e-3) & (dur <= 10.0)
@@ -271,11 +334,11 @@ def classify(f: EmitterFeatures) -> Classification:
     # subframes).  (Impulsive noise from switching equipment fills the whole capture for random stretches.)
     wide_strong = (bw >= WIDE_HZ) & (snr >= WEAK_SNR_DB)
     lte_dur &= ~wide_strong | _near_multiple(dur, 1e-3, np.maximum(NBIOT_LENGTH_TOL_S, 0.005 * dur))
-    lte_bw = bw >= 150e3
+    lte_bw = (bw >= 150e3) & ~tone_shaped
     # PRACH format 0: 1.05 MHz x 0.9 ms; the 98% span of its flat spectrum reads 0.85-1.1 MHz (less
     # near a capture edge, where the anti-alias filter rolls it off; its slowly sweeping roots can read
     # shorter when the sweep leaves the band edge under the noise).
-    prach = (dur >= 0.6e-3) & (dur <= 1.05e-3) & (bw >= 0.8e6) & (bw <= 1.3e6)
+    prach = (dur >= 0.6e-3) & (dur <= 1.05e-3) & (bw >= 0.8e6) & (bw <= 1.3e6) & ~tone_shaped
     sweep = np.zeros(n) if f.sweeps is None else np.asarray(f.sweeps, np.float64)
     # A chirp moves its narrow instantaneous line across its band: per-frame centroid steps in one
     # direction (fast chirps) or a centroid spread of ~1/sqrt(12) of the band (any sweep rate).
@@ -340,7 +403,7 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{med_bw / 1e6:.2f} MHz (<= 6 RB) dwells of {med_dur * 1e3:.1f} ms hopping between two "
             "1.08 MHz narrowbands with short retuning gaps (LTE-M frequency hopping)",
         )
-    if med_snr is not None and med_snr < WEAK_SNR_DB and med_bw > DRIFT_MIN_HZ and f.drift_ts is not None:
+    if med_snr is not None and med_snr < WEAK_SNR_DB and med_bw_98 > DRIFT_MIN_HZ and f.drift_ts is not None:
         z = _drift_z(np.asarray(f.drift_ts, np.float64))
         if z is not None:
             return Classification(
@@ -371,6 +434,7 @@ def classify(f: EmitterFeatures) -> Classification:
     tight = (
         med_snr is not None
         and med_snr >= SHAPE_SNR_DB
+        and not tone_like
         and (
             (
                 (120e3 <= med_bw <= 320e3)  # a single weak piece: the full width of a burst
@@ -412,6 +476,7 @@ def classify(f: EmitterFeatures) -> Classification:
     # per-burst shape of weak bursts (a 0.546 ms burst measured 0.45 ms reads as an LTE slot).
     gsm_shape = (
         GSM_MIN_HZ <= med_bw <= 320e3
+        and not tone_like
         and (abs(med_dur - GSM_NORMAL_S) <= 90e-6 or abs(med_dur - GSM_ACCESS_S) <= 90e-6)
     ) or f_gsm >= 0.5
     if gsm_period and not lte_period and gsm_shape and n >= 3:
@@ -528,9 +593,13 @@ def classify(f: EmitterFeatures) -> Classification:
             f"{n} weak narrow ({med_bw / 1e3:.0f} kHz) pieces covering {float(dur.sum()) / span:.0%} of "
             f"{span * 1e3:.1f} ms: one long narrow unit (NB-IoT single-tone-like)",
         )
-    # Clearly over the noise, most bursts must last whole NB-IoT units (a spur fading in and out, an
-    # intermittent narrow interferer, keeps to no such lengths); weak ones as before, from the median.
-    units_ok = _nbiot_lengths(dur, snr, med_bw <= CW_MAX_HZ)
+    # Clearly over the noise, most bursts must last NB-IoT lengths (a spur fading in and out, an
+    # intermittent narrow interferer, keeps to no such lengths): those of a tone-narrow transmission
+    # for a burst as narrow as a tone or tone-shaped, whole units otherwise.  Weak ones from the
+    # median; of three or more weak bursts at least half must each last such a length (the median of
+    # many pieces of a spur fading in and out at random lengths falls near a whole ms by chance).
+    tone_b = tone_shaped | (med_bw <= CW_MAX_HZ)
+    units_ok = np.where(tone_b, _nbiot_lengths(dur, snr, True), _nbiot_lengths(dur, snr, False))
     if (
         med_bw <= ONE_RB_MAX_HZ
         and med_dur >= 0.95e-3
@@ -539,6 +608,7 @@ def classify(f: EmitterFeatures) -> Classification:
                 weak
                 and (bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur))) or unit_length)
                 and (repeated or long_unit)
+                and (n < 3 or float(np.mean(units_ok)) >= 0.5)
             )
             or (not weak and float(np.mean(units_ok)) >= NBIOT_LENGTH_SHARE)
         )

@@ -59,6 +59,7 @@ or follow each other on one band (gap < 0.4 ms) back together.  The pipeline mer
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import asdict, dataclass, field
@@ -90,6 +91,15 @@ _STRUCT = np.ones((3, 3), dtype=bool)
 _TAIL = 8
 #: Extra bins on each side of a component included in its measurement.
 _MARGIN = 3
+#: Frequency cuts of a component (:func:`_column_gaps`): a signal's own columns are detected in at
+#: least this many frames (0.85 ms at 2.4 MS/s), ...
+_SPLIT_MIN_FRAMES = 8
+#: ... and a gap between two signals is at least this many columns (28 kHz at 2.4 MS/s) ...
+_SPLIT_GAP_BINS = 3
+#: ... each detected in at most this share of the frames of the weaker side's busiest column.
+_SPLIT_SPARSE = 0.1
+#: Pieces of a tone merged in time keep its :attr:`Burst.tone_share` when their centres are this close.
+_TONE_SPREAD_HZ = 20e3
 #: Largest time gap between pieces of one transmission on one band (see :func:`merge_simultaneous`).
 CHAIN_GAP_S = 0.4e-3
 
@@ -331,6 +341,12 @@ class Burst:
     impulsive : float
         Fraction of its frames out of which the pipeline took clicks of impulsive noise
         (:mod:`rfscan.dsp.impulses`): a weak burst made in such frames may be what a click left.
+    tone_share : float
+        Share of its excess energy in its three strongest adjacent bins.  A tone (a spur) puts
+        0.94-0.98 there through the default Tukey window (the most when it falls between two bins);
+        measured on simulated bursts at 5-20 dB: a 15 kHz single NB-IoT tone 0.87-0.88, a 3-tone
+        NB-IoT unit 0.58-0.67, GSM bursts <= 0.43, one RB or more <= 0.33.  A tone that a click's
+        leftovers widened keeps its share while its 98% span reads an RB or more.
     """
 
     start_s: float
@@ -351,6 +367,7 @@ class Burst:
     always_on: bool = False
     drift_t: float = 0.0
     impulsive: float = 0.0
+    tone_share: float = 0.0
 
     @property
     def end_s(self) -> float:
@@ -396,6 +413,9 @@ class _Component:
     r_x: float = 0.0
     r_xx: float = 0.0
     r_xy: float = 0.0
+    #: False for what was detected in a frequency gap of a component (see
+    #: :meth:`BurstDetector._measure_parts`): measured on its own, never stitched to an open one.
+    stitch: bool = True
 
     def merge(self, o: _Component, cap: int) -> None:
         """Absorb another component (later in time or overlapping)."""
@@ -465,6 +485,9 @@ class BurstDetector:
         #: Frames of the longest integrating group (rows are held back to its boundaries).
         self._group_frames = max((k for k, _ in self.narrow_tiers), default=1)
         self.open: list[_Component] = []
+        #: Neighbouring components the last rows left open side by side: the columns ``(lo, hi)`` of
+        #: the last frame of the lower one and of the upper one (absolute, inclusive).
+        self._inherited_gaps: list[tuple[tuple[int, int], tuple[int, int]]] = []
         self.next_frame: int | None = None
         self.floor: NDArray[np.float64] = np.ones(stft.nfft)
         self.exceedances = 0
@@ -549,7 +572,7 @@ class BurstDetector:
         prev_open, self.open = self.open, []
         used: set[int] = set()
         for comp, touches_end in comps:
-            if comp.det_first <= frame_start + 1:
+            if comp.det_first <= frame_start + 1 and comp.stitch:
                 hits = [
                     i
                     for i, o in enumerate(prev_open)
@@ -591,6 +614,17 @@ class BurstDetector:
             b = self._finish(o)
             if b is not None:
                 closed.append(b)
+        # The columns between components left open side by side (at their last frame): the next
+        # block's component that continues them is cut there when they are still empty in it.
+        self._inherited_gaps = []
+        reach: tuple[int, int] | None = None  # the open columns so far (a running maximum of their end)
+        for lo, hi in sorted((o.last_lo, o.last_hi) for o in self.open):  # a loop over the few open ones
+            if reach is not None and lo - reach[1] - 1 >= _SPLIT_GAP_BINS:
+                self._inherited_gaps.append((reach, (lo, hi)))
+            if reach is None or lo - reach[1] - 1 >= _SPLIT_GAP_BINS:
+                reach = (lo, hi)
+            else:
+                reach = (reach[0], max(reach[1], hi))
         return closed
 
     def flush(self) -> list[Burst]:
@@ -602,6 +636,7 @@ class BurstDetector:
         self._held = None
         out.extend(b for b in (self._finish(o) for o in self.open) if b is not None)
         self.open = []
+        self._inherited_gaps = []
         self.next_frame = None
         return out
 
@@ -813,8 +848,94 @@ class BurstDetector:
         frame_start: int,
         open_end: bool,
     ) -> list[tuple[_Component, bool]]:
-        """Measure a component, first cut in two where it is two bursts that touch (see
-        :func:`_step_row`); only the later part can still be open at the block's end."""
+        """Measure a component, first cut in frequency where it is signals side by side joined by a few
+        noise cells (see :func:`_column_gaps`), then each part in two where it is two bursts that
+        touch in time (see :func:`_step_row`); only the later part can still be open at the block's
+        end.
+
+        A component that starts the block may continue several left open by the previous one (see
+        :meth:`_rows`): it is also cut where the columns between those are still (nearly) empty in it.
+        There the weaker signal may have too few frames left for a gap of its own to show, and
+        stitching would join the two again.  (The first frames of a weak signal that noise cells join
+        to a strong one within its first ``_SPLIT_MIN_FRAMES`` frames before a block's end can still
+        go to the strong one: the weak one's burst then starts at the block's edge.)
+        """
+        gaps = _column_gaps(det)
+        if row0 <= 1 and self._inherited_gaps:  # starts the block: it may continue open ones
+            gaps = _merge_intervals(gaps + self._bridged_gaps(det, col0))
+        if not gaps:
+            return self._measure_steps(e, pw, det, row0, col0, frame_start, open_end)
+        out: list[tuple[_Component, bool]] = []
+        rows, w = det.shape
+        edges = [0, *(c for g in gaps for c in g), w]
+        for i, (c0, c1) in enumerate(itertools.pairwise(edges)):  # a loop over the few parts
+            if c1 <= c0:
+                continue
+            hit = np.flatnonzero(det[:, c0:c1].any(axis=1))
+            if hit.size == 0:
+                continue
+            # Its rows, with the frame either side that the dilation gave the whole component.  A
+            # signal's columns are widened by up to _MARGIN into the gaps (its weak skirts), where
+            # nothing counts as detected.  What was detected in a gap over min_frames frames or more
+            # (noise cells that joined the signals over several frames, or a short signal there) is
+            # measured on its own, without margin, closed and never stitched to an open component
+            # (the size and SNR rules of _finish keep it or not).
+            r0, r1 = max(int(hit[0]) - 1, 0), min(int(hit[-1]) + 2, rows)
+            in_gap = i % 2 == 1
+            if in_gap and hit.size < self.cfg.min_frames:
+                continue  # a row or so of noise cells
+            margin = 0 if in_gap else _MARGIN
+            m0, m1 = max(c0 - margin, 0), min(c1 + margin, w)
+            d = np.zeros((r1 - r0, m1 - m0), bool)
+            d[:, c0 - m0 : c1 - m0] = det[r0:r1, c0:c1]
+            if in_gap:
+                c = self._measure(e[r0:r1, m0:m1], pw[r0:r1, m0:m1], d, row0 + r0, col0 + m0, frame_start)
+                c.stitch = False
+                out.append((c, False))
+                continue
+            is_open = open_end and r1 == rows
+            out.extend(
+                self._measure_steps(
+                    e[r0:r1, m0:m1], pw[r0:r1, m0:m1], d, row0 + r0, col0 + m0, frame_start, is_open
+                )
+            )
+        return out
+
+    def _bridged_gaps(self, det: NDArray[np.bool_], col0: int) -> list[tuple[int, int]]:
+        """Gaps (columns of ``det``) between components left open side by side by the previous rows
+        that this component, starting the rows, joins: it has detections over the last columns of
+        both (+-2, as stitching has it).  The gap is the longest run inside the columns between them
+        of columns each detected in at most ``_SPLIT_SPARSE`` of the frames of the weaker side's
+        busiest column (or in one frame), and never in ``_SPLIT_MIN_FRAMES`` frames (a signal of its
+        own), of at least ``_SPLIT_GAP_BINS`` columns."""
+        w = det.shape[1]
+        counts = det.sum(axis=0)
+        out = []
+        for (a_lo, a_hi), (b_lo, b_hi) in self._inherited_gaps:  # a loop over the few open pairs
+            la, ha = max(a_lo - 2 - col0, 0), min(a_hi + 3 - col0, w)
+            lb, hb = max(b_lo - 2 - col0, 0), min(b_hi + 3 - col0, w)
+            lo, hi = max(a_hi + 1 - col0, 0), min(b_lo - col0, w)
+            if ha <= la or hb <= lb or hi - lo < _SPLIT_GAP_BINS:
+                continue
+            weaker = float(min(counts[la:ha].max(), counts[lb:hb].max()))
+            if weaker == 0:  # it does not reach both: no bridge
+                continue
+            gap = _sparse_run(counts[lo:hi], weaker)
+            if gap is not None:
+                out.append((lo + gap[0], lo + gap[1]))
+        return out
+
+    def _measure_steps(
+        self,
+        e: NDArray[np.float64],
+        pw: NDArray[np.float32],
+        det: NDArray[np.bool_],
+        row0: int,
+        col0: int,
+        frame_start: int,
+        open_end: bool,
+    ) -> list[tuple[_Component, bool]]:
+        """Measure a component, cut in two where it is two bursts that touch (see :func:`_step_row`)."""
         k = _step_row(e, det)
         if k is None:
             return [(self._measure(e, pw, det, row0, col0, frame_start), open_end)]
@@ -1012,6 +1133,9 @@ class BurstDetector:
                 sweep = math.sqrt(var) / bw_bins
         drift = statistics.median(c.drifts) * bin_hz / hop_s if c.drifts else 0.0
         drift_t = _drift_t(c)
+        pos_col = np.maximum(col, 0.0)
+        total = float(pos_col.sum())
+        tone_share = float((pos_col[:-2] + pos_col[1:-1] + pos_col[2:]).max()) / total if total > 0 else 0.0
         return Burst(
             start_s=float(start),
             duration_s=float(duration),
@@ -1028,6 +1152,7 @@ class BurstDetector:
             drift_hz_per_s=drift,
             sweep=float(sweep),
             drift_t=drift_t,
+            tone_share=min(tone_share, 1.0),
         )
 
 
@@ -1059,6 +1184,55 @@ _LOCAL_OFFSETS = np.arange(-_LOCAL_HALF, _LOCAL_HALF + 1)
 
 #: Smallest centroid step (bins) between two touching bursts that are cut apart (~75 kHz at 2.4 MS/s).
 _STEP_MIN_BINS = 8
+
+
+def _column_gaps(det: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Column intervals ``[lo, hi)`` that cut a component in frequency: gaps between signals side by
+    side that a strong one's skirts and a few noise cells join, else the 98% span of the stronger one
+    would take the weaker one's energy out.
+
+    A strong burst's skirts cross the threshold a few bins out; a weak signal a dozen bins away that
+    is on at the same time (an NB-IoT tone beside another UE's allocation) is then joined to it by
+    noise cells, and its energy, a fraction of a percent of the whole, falls outside the 98% span: it
+    would be lost.  Runs of columns detected in >= ``_SPLIT_MIN_FRAMES`` frames are the signals'
+    own.  Between two neighbouring such runs, the longest run of columns each detected in at most
+    ``_SPLIT_SPARSE`` of the frames of the weaker side's busiest column (or in one frame) is a gap
+    when it is >= ``_SPLIT_GAP_BINS`` columns (the stronger one's skirts thin out into it).  Detection
+    counts, not energy: a weak signal that lasts a quarter of a strong one's time is diluted 6 dB in
+    a column sum of energy, not in its own columns' counts.  A chirp (each column detected in a frame
+    or two as its line sweeps past) or a short burst has no columns of its own; a flat allocation has
+    no such gap.
+    """
+    counts = det.sum(axis=0)
+    groups = _runs_exact(counts >= _SPLIT_MIN_FRAMES)
+    gaps = []
+    for (a0, a1), (b0, b1) in itertools.pairwise(groups):  # a loop over the few signals
+        gap = _sparse_run(counts[a1:b0], float(min(counts[a0:a1].max(), counts[b0:b1].max())))
+        if gap is not None:
+            gaps.append((a1 + gap[0], a1 + gap[1]))
+    return gaps
+
+
+def _sparse_run(counts: NDArray[np.int64], weaker: float) -> tuple[int, int] | None:
+    """The longest run ``[lo, hi)`` of columns each detected in at most ``_SPLIT_SPARSE`` of
+    ``weaker`` frames (or in one) and in fewer than ``_SPLIT_MIN_FRAMES``, if it is at least
+    ``_SPLIT_GAP_BINS`` long."""
+    runs = _runs_exact((counts <= max(1.0, _SPLIT_SPARSE * weaker)) & (counts < _SPLIT_MIN_FRAMES))
+    if not runs:
+        return None
+    lo, hi = max(runs, key=lambda r: r[1] - r[0])
+    return (lo, hi) if hi - lo >= _SPLIT_GAP_BINS else None
+
+
+def _merge_intervals(iv: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted union of intervals ``[lo, hi)``."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(iv):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def _step_row(e: NDArray[np.float64], det: NDArray[np.bool_]) -> int | None:
@@ -1299,6 +1473,7 @@ def _merge_group(g: list[Burst]) -> Burst:
     hi = max(b.freq_hz + b.bandwidth_hz / 2 for b in g)
     energy = p * d
     w = energy / energy.sum()
+    cen = np.array([b.freq_hz for b in g])
     union = float((s0 + d).max() - s0.min())
     peaks = np.array([10 ** (b.peak_dbfs / 10) for b in g])
     if union > 1.3 * float(d.max()):  # pieces in sequence: the transmission spans them all
@@ -1311,7 +1486,7 @@ def _merge_group(g: list[Burst]) -> Burst:
     return Burst(
         start_s=start,
         duration_s=dur,
-        freq_hz=float(w @ np.array([b.freq_hz for b in g])),
+        freq_hz=float(w @ cen),
         bandwidth_hz=hi - lo,
         peak_dbfs=float(10 * np.log10(max(peak, 1e-30))),
         snr_db=float(10 * np.log10(power / max(density * (hi - lo), 1e-30))),
@@ -1326,6 +1501,8 @@ def _merge_group(g: list[Burst]) -> Burst:
         always_on=all(b.always_on for b in g),
         drift_t=float(sum(b.drift_t for b in g) / math.sqrt(len(g))),  # Stouffer: pieces independent
         impulsive=float(sum(b.impulsive * b.frames for b in g) / max(steps, 1)),
+        # Pieces of one tone (cut in time) keep its share; pieces side by side are no tone.
+        tone_share=float(w @ np.array([b.tone_share for b in g])) if np.ptp(cen) <= _TONE_SPREAD_HZ else 0.0,
     )
 
 
@@ -1350,6 +1527,14 @@ def _slabs(mask: NDArray[np.bool_], rows_any: NDArray[np.bool_]) -> list[tuple[i
             for q0, q1 in _runs(np.asarray(mask[r0:r1, c0:c1].any(axis=1))):
                 out.append((r0 + q0, r0 + q1, c0, c1))
     return out
+
+
+def _runs_exact(active: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Runs ``[start, stop)`` of ``active``."""
+    a = np.zeros(active.size + 2, bool)
+    a[1:-1] = active
+    edge = (a[1:] != a[:-1]).nonzero()[0]
+    return list(zip(edge[0::2].tolist(), edge[1::2].tolist(), strict=True))
 
 
 def _runs(active: NDArray[np.bool_]) -> list[tuple[int, int]]:

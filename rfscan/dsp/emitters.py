@@ -395,6 +395,7 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
         snrs_db=np.array([b.snr_db for b in bs]),
         span_s=last - first,
         impulsive=np.array([b.impulsive for b in bs]),
+        tone_shares=np.array([b.tone_share for b in bs]),
     )
     cls: Classification = classify(feats)
     return Emitter(

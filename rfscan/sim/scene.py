@@ -248,6 +248,28 @@ class EmitterSpec:
         """uplink, downlink, spur, ism or noise."""
         return EMITTER_KINDS[self.kind][1]
 
+    @property
+    def shape_twins(self) -> tuple[str, ...]:
+        """Other technologies (names as :attr:`tech`) whose transmissions have this one's waveform and
+        length, so that no measurement of the spectrum tells them apart.
+
+        A one-PRB LTE-M transmission that does not hop and a 12-tone NB-IoT NPUSCH transmission are
+        both 12 subcarriers of 15 kHz SC-FDMA (180 kHz) lasting whole 1 ms subframes (TS 36.211 5.3
+        and 5.6 for the PUSCH, 10.1.2.3 for NB-IoT resource units).  Their lengths differ in what the
+        standards allow: LTE-M repeats 1, 2, 4 ... 32 subframes in CE mode A (TS 36.213 8.0), every
+        one of them an NB-IoT length (N_RU units times N_rep repetitions, TS 36.213 16.5.1.1); NB-IoT
+        can also last 3, 5, 6, 10 ... ms, which only it does.  So every such LTE-M train has an NB-IoT
+        twin, and a 12-tone NB-IoT transmission has an LTE-M twin when it lasts a power of two of ms
+        up to 32.  Scoring code credits naming either one when the other is given as an alternative.
+        """
+        if self.kind == "ltem" and self.n_rb == 1 and self.hop_interval_ms <= 0:
+            return ("nb-iot",)
+        if self.kind == "nbiot" and self.tones == 12 and self.duration_s is not None:
+            ms = self.duration_s * 1e3
+            if any(abs(ms - 2**k) < 1e-6 for k in range(6)):  # a loop over six lengths
+                return ("lte-m",)
+        return ()
+
 
 @dataclass(frozen=True)
 class Scene:

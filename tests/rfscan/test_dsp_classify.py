@@ -214,3 +214,81 @@ def test_weak_repetitions_count_from_the_narrow_unit_snr() -> None:
     assert noise.tech != "nbiot", noise.reason
     units = classify(_feat([0.93e-3, 1.15e-3], [80e3] * 2, snrs_db=np.array([2.5, 3.5]), **pieces))
     assert units.tech == "nbiot", units.reason
+
+
+def test_a_tone_widened_by_the_leftovers_of_clicks_is_shaped_as_a_tone() -> None:
+    # A spur's burst read 120-560 kHz wide by what clicks left in a third of its frames, with 90% of
+    # its energy in three bins: it was "LTE" (1.5 ms, 0.5 ms) or "NB-IoT" (6 ms, 14 ms) in quiet
+    # benchmark scenes.  Shaped as a tone, none of those lengths is a tone-narrow NB-IoT transmission.
+    def one(dur_s: float, bw_hz: float, impulsive: float, share: float) -> str:
+        got = classify(
+            _feat(
+                [dur_s],
+                [bw_hz],
+                snrs_db=np.array([13.0]),
+                impulsive=np.array([impulsive]),
+                tone_shares=np.array([share]),
+            )
+        )
+        return got.tech
+
+    for dur_s, bw_hz in ((1.54e-3, 332e3), (0.49e-3, 559e3), (6.09e-3, 122e3), (14.1e-3, 238e3)):
+        assert one(dur_s, bw_hz, 0.35, 0.9) == "unknown", (dur_s, bw_hz)
+    # With or without clicks, energy in three bins is no RB, GSM burst or PRACH (spread over 13-110 bins).
+    assert one(1.54e-3, 332e3, 0.0, 0.9) == "unknown"
+    assert one(1.54e-3, 332e3, 0.0, 0.3) == "lte"
+    assert one(0.546e-3, 230e3, 0.0, 0.9) == "unknown"
+    assert one(0.546e-3, 230e3, 0.0, 0.4) == "gsm"
+    # A tone-shaped burst lasts a tone-narrow NB-IoT length (6 ms is none), with or without clicks; a
+    # burst of 3-6 tones (its energy over more bins) whole 1 ms units.
+    assert one(6e-3, 85e3, 0.0, 0.9) == "unknown"
+    assert one(6e-3, 85e3, 0.35, 0.9) == "unknown"
+    assert one(6e-3, 85e3, 0.0, 0.5) == "nbiot"
+    # A tone of a tone-narrow NB-IoT length in a capture with clicks stays NB-IoT, however wide it reads.
+    assert one(8e-3, 300e3, 0.35, 0.9) == "nbiot"
+    # One RB in a capture with clicks keeps its width: its energy is spread over 19 bins.
+    three = {
+        "snrs_db": np.full(3, 13.0),
+        "impulsive": np.full(3, 0.35),
+        "tone_shares": np.full(3, 0.25),
+    }
+    assert classify(_feat([1e-3] * 3, [190e3] * 3, period_s=5e-3, **three)).tech == "lte"
+
+
+def test_tone_narrow_nbiot_lengths_are_those_of_the_standard() -> None:
+    from rfscan.dsp.classify import NBIOT_TONE_LENGTHS_S
+
+    ms = set(np.round(NBIOT_TONE_LENGTHS_S * 1e3, 1).tolist())
+    # Format 2 (2 ms x 2**k), format 1 one tone (8 ms x N_RU x 2**k) or 3 tones (4 ms x ...), NPRACH;
+    # no NPUSCH burst over 256 ms.
+    assert {2.0, 4.0, 5.6, 6.4, 8.0, 11.2, 12.0, 12.8, 16.0, 20.0, 24.0, 32.0, 40.0, 256.0, 358.4} <= ms
+    assert not ({6.0, 10.0, 14.0, 18.0, 22.0, 320.0} & ms)
+    one = {"snrs_db": np.array([15.0])}
+    assert classify(_feat([12e-3], [30e3], **one)).tech == "nbiot"  # 3 units of 4 ms
+    assert classify(_feat([6e-3], [30e3], **one)).tech != "nbiot"
+
+
+def test_weak_narrow_bursts_at_random_lengths_are_not_nbiot() -> None:
+    # A spur fading in and out, weak and tone-shaped, read 46-68 kHz wide: 49 bursts of 0.4-33 ms whose
+    # median fell within 2% of a whole ms (quiet benchmark scenes 900453, 900673 with clicks): it was
+    # NB-IoT.  At least half must each last an NB-IoT length.
+    rng = np.random.default_rng(3)
+    spur = list(rng.uniform(0.4e-3, 33e-3, 49))
+    spur[24] = float(np.median(spur))
+    weak = {"snrs_db": np.full(49, 6.0), "occupancy": 0.2, "span_s": 5.0}
+    got = classify(_feat(spur, [55e3] * 49, tone_shares=np.full(49, 0.95), **weak))
+    assert got.tech != "nbiot", got.reason
+    # Weak repetitions of one length (each a tone-narrow length) are.
+    units = {"snrs_db": np.full(4, 6.0), "occupancy": 0.02, "span_s": 0.3}
+    got = classify(
+        _feat([8.05e-3, 7.95e-3, 8.1e-3, 8.0e-3], [55e3] * 4, tone_shares=np.full(4, 0.95), **units)
+    )
+    assert got.tech == "nbiot", got.reason
+
+
+def test_tone_shaped_bursts_on_the_gsm_grid_are_not_gsm() -> None:
+    # Tone-shaped bursts of a GSM normal burst's length on the TDMA frame: not GMSK (its energy is
+    # spread over ~20 bins), unless narrow as a tone (the FCCH rule).
+    gsm = {"period_s": 4.615e-3, "snrs_db": np.full(5, 15.0)}
+    assert classify(_feat([0.546e-3] * 5, [230e3] * 5, tone_shares=np.full(5, 0.4), **gsm)).tech == "gsm"
+    assert classify(_feat([0.546e-3] * 5, [230e3] * 5, tone_shares=np.full(5, 0.9), **gsm)).tech != "gsm"

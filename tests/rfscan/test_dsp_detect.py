@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -254,3 +255,115 @@ def test_iq_images_need_a_stronger_mirror_overlapping_in_time() -> None:
     n_b = len(bursts)
     expected = set(range(n_b, n_b + len(images))) | {len(allb) - 1}
     assert flagged == expected
+
+
+@pytest.mark.parametrize("bin_offset", [0.0, 0.25, 0.5])
+def test_tone_share_tells_a_tone_from_a_resource_block(bin_offset: float) -> None:
+    # A 5 ms tone burst puts nearly all its energy in three bins through the Tukey window (0.94-0.98,
+    # on a bin centre the least); a 180 kHz burst of the same length spreads it over ~19 (<= 0.35).
+    rng = np.random.default_rng(5)
+    bin_hz = FS / 256
+    x = awgn(int(0.05 * FS), NOISE_DBFS, rng)
+    add_tone(
+        x, offset_hz=(-43 + bin_offset) * bin_hz, power_dbfs=NOISE_DBFS - 10.0, start_s=0.01, duration_s=5e-3
+    )
+    add_band_noise(x, rng, start_s=0.02, duration_s=5e-3, offset_hz=400e3, bandwidth_hz=180e3, snr_db=15)
+    a = analyze(x, block_size=1 << 15)
+    tone = [b for b in a.bursts if b.freq_hz - b.center_hz < 0]
+    rb = [b for b in a.bursts if abs(b.freq_hz - b.center_hz - 400e3) < 60e3]
+    assert tone, [(b.freq_hz, b.bandwidth_hz) for b in a.bursts]
+    assert len(rb) == 1, [(b.freq_hz, b.bandwidth_hz) for b in a.bursts]
+    assert all(b.tone_share >= 0.9 for b in tone), [b.tone_share for b in tone]  # (in pieces or whole)
+    assert rb[0].tone_share <= 0.35
+
+
+def test_column_gaps_split_side_by_side_signals_only() -> None:
+    from rfscan.dsp.detect import _column_gaps
+
+    def mask(counts: list[int], rows: int = 40) -> np.ndarray:
+        m = np.zeros((rows, len(counts)), bool)
+        for c, k in enumerate(counts):
+            m[:k, c] = True
+        return m
+
+    skirt = [0, 2, 9, 30, 40, 40, 40, 40, 40, 30, 8, 4, 2]
+    # A strong allocation, its skirts thinning out, a gap of noise cells, a weaker tone's columns:
+    # the gap is the (nearly) empty run between them, left out of both.
+    assert _column_gaps(mask([*skirt, 1, 0, 0, 1, 3, 13, 11, 12, 9, 1, 0])) == [(13, 17)]
+    # The tone right on the skirt (no sparse gap), or a gap of two columns: one signal.
+    assert _column_gaps(mask([*skirt, 13, 11, 12, 9, 1, 0])) == []
+    assert _column_gaps(mask([*skirt, 0, 0, 13, 11, 12, 9, 1, 0])) == []
+    # A notch in a flat allocation that keeps a few detections; a chirp sweeping past each column in a
+    # frame or two; a weak signal in patches: no column of its own on one side, or none at all.
+    assert _column_gaps(mask([40, 40, 40, 6, 5, 6, 40, 40, 40])) == []
+    assert _column_gaps(mask([2] * 60)) == []
+    assert _column_gaps(mask([*skirt, 0, 0, 0, 0, 3, 5, 4, 0])) == []
+    # One gap between two neighbouring signals, however many empty runs lie between them.
+    assert _column_gaps(mask([20, 0, 0, 0, 5, 0, 0, 0, 20])) == [(1, 4)]
+    assert _column_gaps(mask([20, 20, 1, 0, 1, 20, 20, 0, 0, 0, 20])) == [(2, 5), (7, 10)]
+
+
+def _strong_and_tone(bridge_frame: int) -> np.ndarray:
+    """Power rows (noise of mean 1): a strong 20-bin signal in frames 40-199, a tone in bin 75 in
+    frames 100-139, and one row of weak cells joining them at ``bridge_frame``."""
+    rng = np.random.default_rng(0)
+    p = rng.exponential(1.0, (320, 256)).astype(np.float32)
+    p[40:200, 40:60] += 300.0
+    p[40:200, [39, 60]] += 30.0
+    p[100:140, 75] += 40.0
+    p[bridge_frame, 61:75] += 6.0
+    return p
+
+
+@pytest.mark.parametrize("bridge_frame", [120, 137, 300])
+def test_a_tone_joined_to_a_strong_signal_is_cut_out_however_the_stream_is_cut(bridge_frame: int) -> None:
+    from rfscan.dsp.detect import BurstDetector
+
+    def run(edges: list[int]) -> list[tuple[float, float, float]]:
+        det = BurstDetector(StftConfig(), 0.0, FS, DetectConfig(dc_halfwidth_bins=-1, narrow_frames=1))
+        p, floor, out = _strong_and_tone(bridge_frame), np.ones(256), []
+        cuts = [0, *edges, p.shape[0]]
+        for a, b in itertools.pairwise(cuts):
+            out += det.process(p[a:b], a, floor)
+        out += det.flush()
+        hop = 256 / FS
+        return sorted(
+            (round(b.freq_hz / (FS / 256)) + 128, round(b.start_s / hop), round(b.duration_s / hop))
+            for b in out
+        )
+
+    whole = run([])
+    assert len(whole) == 2, whole
+    (f_strong, *strong), (f_tone, *tone) = whole
+    assert abs(f_strong - 50) <= 1
+    assert strong == [40, 160]
+    assert abs(f_tone - 75) <= 2
+    assert tone == [100, 40]
+    # Block edges in the tone, on either side of the row that joins it (the tone has < 8 frames left
+    # in the second block when they are after frame 132): the same two bursts.
+    for edges in ([160], [138], [136], [134], [130], [110, 137]):
+        assert run(edges) == whole, edges
+
+
+@pytest.mark.parametrize("edge", [99, 100, 101, 128])
+def test_a_burst_starting_a_block_between_two_open_signals_is_kept(edge: int) -> None:
+    # Two strong signals on throughout, left open at every block edge; a tone joined to the lower one
+    # by noise cells starts at frame 100.  The columns between the two open ones are only a gap where
+    # they are (nearly) empty: the tone's own columns are never cut out.
+    from rfscan.dsp.detect import BurstDetector
+
+    rng = np.random.default_rng(0)
+    p = rng.exponential(1.0, (600, 256)).astype(np.float32)
+    p[:, 40:60] += 300.0
+    p[:, [39, 60]] += 30.0
+    p[:, 140:160] += 300.0
+    p[100:140, 75] += 40.0
+    p[120, 61:75] += 6.0
+    det = BurstDetector(StftConfig(), 0.0, FS, DetectConfig(dc_halfwidth_bins=-1, narrow_frames=1))
+    out = det.process(p[:edge], 0, np.ones(256)) + det.process(p[edge:], edge, np.ones(256)) + det.flush()
+    hop = 256 / FS
+    tone = [b for b in out if abs(b.freq_hz / (FS / 256) + 128 - 75) <= 3]
+    assert len(tone) == 1, [(b.freq_hz, b.start_s, b.duration_s) for b in out]
+    assert round(tone[0].start_s / hop) == 100
+    assert round(tone[0].duration_s / hop) == 40
+    assert len(out) == 3

@@ -497,6 +497,55 @@ def test_shape_alike_technologies_are_named() -> None:
     assert (wide.tech, wide.alternatives) == ("lte", ())
 
 
+def test_twelve_tone_nbiot_and_one_prb_ltem_are_named_as_twins() -> None:
+    # The same waveform (12 x 15 kHz SC-FDMA for 8 ms): the simulator declares them twins, and the
+    # tool names one with the other as an alternative for both, whichever it was.
+    nbiot = {
+        "kind": "nbiot",
+        "id": "nbiot",
+        "freq_hz": CENTER - 600e3,
+        "snr_db": 18.0,
+        "tones": 12,
+        "duration_s": 0.008,
+        "count": 3,
+        "period_s": 0.04,
+        "start_s": 0.05,
+    }
+    ltem = _ltem(
+        CENTER + 630e3,  # its PRB 2 spans CENTER + 450..630 kHz
+        n_rb=1,
+        rb_start=2,
+        repetitions=8,
+        subframe_period=40,
+        duration_s=0.12,
+        start_s=0.06,
+    )
+    scene = _scene([nbiot, ltem], 21)
+    specs = {e.id: e for e in scene.emitters}
+    assert specs["nbiot"].shape_twins == ("lte-m",)
+    assert specs["ltem"].shape_twins == ("nb-iot",)
+    a, truth = _analyze(scene)
+    for ident in ("nbiot", "ltem"):
+        mine = [t for t in truth if t.emitter == ident]
+        assert len(mine) >= 3
+        e = _emitter_at(a, mine[0].center_hz, 40e3)
+        assert {e.tech, *e.tech_alternatives} == {"nbiot", "ltem"}, e.reason
+    # Two PRBs, a one-PRB train that hops, or NB-IoT on fewer tones have no twin.
+    others = sim.Scene.from_dict(
+        {
+            "scene": {"name": "t", "center_hz": CENTER, "duration_s": 0.1},
+            "emitter": [
+                _ltem(CENTER, n_rb=2, duration_s=0.01),
+                _ltem(CENTER + 2e6, id="b", n_rb=1, hop_interval_ms=2, duration_s=0.01),
+                {**nbiot, "id": "c", "tones": 6},
+                {**nbiot, "id": "d", "duration_s": 0.006},  # 6 ms: a length only NB-IoT has
+            ],
+        },
+        source="test",
+    )
+    assert [e.shape_twins for e in others.emitters] == [(), (), (), ()]
+
+
 @pytest.mark.parametrize("seed", [3, 4, 5])
 def test_single_tone_nbiot_at_12_db_reads_nbiot(seed: int) -> None:
     f = CENTER + 420e3
@@ -508,6 +557,32 @@ def test_single_tone_nbiot_at_12_db_reads_nbiot(seed: int) -> None:
     (t,) = [t for t in truth if t.emitter == "tone"]
     e = _emitter_at(a, (t.freq_lower_hz + t.freq_upper_hz) / 2, 60e3)
     assert e.tech == "nbiot", e.reason
+
+
+def test_a_weak_tone_beside_a_strong_allocation_at_the_same_time_is_found_whole(tmp_path: Any) -> None:
+    # Benchmark scene 202606085: a 4 ms NB-IoT tone at 14 dB, 130 kHz above a 12-tone NB-IoT UE at
+    # 22 dB sending at the same time.  The strong one's skirts and a few noise cells joined the tone to
+    # its component, whose 98% span then left the tone out: found was a 1.3 ms piece at 3 dB.
+    from rfscan.iq import open_recording
+
+    scene = sim.random_scene(
+        202606085, techs=["nbiot"], with_downlink=False, with_spurs=False, duration_s=0.3
+    )
+    truth = sim.ground_truth(scene)
+    with open_recording(sim.simulate(scene, tmp_path / "s")) as rec:
+        a = analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz)
+    scale = 1.0 - scene.dongle.ppm * 1e-6  # the dongle's LO error moves every signal
+    tone = next(t for t in truth if t.emitter == "nbiot-0")
+    strong = [t for t in truth if t.emitter == "nbiot-1"]
+    assert tone.freq_upper_hz - tone.freq_lower_hz == 15e3
+    assert min(abs(s.start_s - tone.start_s) for s in strong) < 5e-3  # on at the same time
+    mine = [b for b in a.bursts if abs(b.freq_hz - scale * tone.center_hz) < 40e3]
+    assert len(mine) == 1, [(b.start_s, b.duration_s, b.freq_hz) for b in mine]
+    assert mine[0].start_s == pytest.approx(tone.start_s, abs=0.25e-3)
+    assert mine[0].duration_s == pytest.approx(tone.duration_s, abs=0.3e-3)
+    for s in strong:
+        (other,) = [b for b in a.bursts if abs(b.start_s - s.start_s) < 0.5e-3]
+        assert other.bandwidth_hz < 200e3  # its own 180 kHz and skirts, not the tone's noise
 
 
 @pytest.mark.parametrize("seed", [6, 7])
@@ -1035,3 +1110,33 @@ def test_a_strong_fading_spur_in_clicks_keeps_its_width(seed: int) -> None:
     narrow = [b for b in spur_bursts if b.bandwidth_hz < 60e3]
     assert len(narrow) >= 0.8 * len(spur_bursts), [round(b.bandwidth_hz) for b in spur_bursts]
     assert [e.tech for e in a.emitters if e.tech in CELLULAR_TECHS] == [], [e.reason for e in a.emitters]
+
+
+def test_a_fading_spur_widened_by_clicks_is_not_a_modem(tmp_path: Any) -> None:
+    # Quiet benchmark scene 900158 (benchmarks/detection.py --interference): a spur fading in and out
+    # and Poisson click trains 31 dB over the noise.  What clicks left widened one 1.5 ms burst of the
+    # spur to 330 kHz (90% of its energy still in three bins): it was an LTE uplink.
+    from rfscan.iq import open_recording
+
+    scene = sim.Scene.from_dict(
+        {
+            "scene": {"name": "quiet-900158", "seed": 900158, "sample_rate_hz": FS, "center_hz": 853.395e6,
+                      "duration_s": 5.0, "noise_dbfs": -46.43},
+            "dongle": {"ppm": -0.469, "dc_offset": 0.01627, "iq_gain_imbalance_db": 0.0436,
+                       "iq_phase_deg": 1.867},
+            "emitter": [
+                {"kind": "cw", "id": "fading", "freq_hz": 852835122.089, "power_dbfs": -50.074,
+                 "on_s": [0.0003, 0.018258], "off_s": [0.0005, 0.025935]},
+                {"kind": "impulse", "id": "impulses", "freq_hz": 853.395e6, "snr_db": 30.92,
+                 "rate_hz": 2190.43, "periodic": False, "click_s": 3.0117e-6,
+                 "on_s": [0.002, 0.018935], "off_s": [0.005, 0.169594]},
+            ],
+        },
+        source="test",
+    )  # fmt: skip
+    with open_recording(sim.simulate(scene, tmp_path / "s")) as rec:
+        a = analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz)
+    assert a.stats.impulse_frames > 500
+    spur = [b for b in a.bursts if abs(b.freq_hz - 852.835e6) < 30e3]
+    assert len(spur) >= 20
+    assert [(e.tech, e.reason) for e in a.emitters if e.tech in CELLULAR_TECHS] == []
