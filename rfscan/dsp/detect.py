@@ -1203,6 +1203,8 @@ def _column_gaps(det: NDArray[np.bool_]) -> list[tuple[int, int]]:
     or two as its line sweeps past) or a short burst has no columns of its own; a flat allocation has
     no such gap.
     """
+    if det.shape[0] < _SPLIT_MIN_FRAMES:  # too short for a column of its own (most components)
+        return []
     counts = det.sum(axis=0)
     groups = _runs_exact(counts >= _SPLIT_MIN_FRAMES)
     gaps = []
