@@ -38,8 +38,12 @@ Detected cells are dilated by one cell (3x3) and labelled (8-connectivity), so c
 to two empty cells join one burst.  Only row runs and column runs containing detections are labelled
 (cost proportional to the busy area).  Components that reach the end of a block stay open and are
 merged with the components of the next block that start within the same reach, so bursts are never
-cut at block boundaries.  Each burst is measured from the floor-subtracted power over its bounding
-box widened by 3 bins (minus other bursts' cells):
+cut at block boundaries.  A component is cut in frequency at a (nearly) empty run of columns between
+two signals that a strong one's skirts and a few noise cells join (:func:`_column_gaps`; the 98% span
+of the strong one would take the weak one's energy out), also when it continues two components left
+open side by side at a block's end, and in time where two touching bursts step in frequency
+(:func:`_step_row`).  Each burst is measured from the floor-subtracted power over its bounding box
+widened by 3 bins (minus other bursts' cells):
 
 * start and duration (hop == nfft): the first and last frames above half the full-frame level are
   found, and each edge's length is the posterior mean given the energy fractions of its two edge
@@ -49,7 +53,9 @@ box widened by 3 bins (minus other bursts' cells):
   at 10 dB SNR); freq: the middle of that span (the power-weighted centroid of a noise-like wideband
   burst wanders by ~10 kHz, the span's middle does not),
 * snr: mean in-band signal power over the noise power in the same (occupied) bandwidth,
-* peak: highest in-band frame power (signal + noise), dBFS.
+* peak: highest in-band frame power (signal + noise), dBFS,
+* tone share: the share of its excess energy in its three strongest adjacent bins (a tone's, or a
+  burst's whose 98% span something widened, is high; a GSM burst's or an RB's low).
 
 Chirped bursts (a PRACH's Zadoff-Chu sweep, LoRa symbols) can be cut into pieces, and a weak long
 burst crosses the threshold in patches; :func:`merge_simultaneous` puts pieces that coincide in time
