@@ -10,6 +10,8 @@ those of the real tool.  Printed:
   shape twins credited (a 12-tone NB-IoT transmission and a one-PRB LTE-M train that does not hop
   are the same waveform, ``rfscan.sim.EmitterSpec.shape_twins``: naming either one with the other
   among ``tech_alternatives`` counts), and at >= 10 dB;
+* for single cellular uplink transmissions that were detected, the share measured whole: in one
+  piece, its start and length within 0.2 ms or 10 % of its length (information);
 * false cellular-uplink emitters per hour of scene time on scenes that hold no uplink emitter
   (noise, CW spurs, DC spike and IQ image; ``--interference`` adds spurs fading in and out and
   impulsive noise), with the 95 % upper bound when none is seen.  With ``--interference`` half of
@@ -38,6 +40,8 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 # Simulator tech names -> the detector's vocabulary.
 TECH_MAP = {
@@ -258,6 +262,25 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
         own = [e for e in hits if owners[e["id"]] == ident]
         best = max(own, key=lambda e: (e["burst_count"], e["snr_db"])) if own else None
         truth_tech = TECH_MAP.get(bursts[0].tech, bursts[0].tech)
+        # One transmission (a single burst): how the detected emitter's bursts over it measure it.
+        timing = None
+        if best is not None and len(bursts) == 1 and getattr(bursts[0], "burst_count", 1) == 1:
+            tb = bursts[0]
+            over = [
+                b
+                for b in doc["bursts"]
+                if b["emitter"] == best["id"]
+                and b["start_s"] < tb.start_s + tb.duration_s
+                and b["start_s"] + b["duration_s"] > tb.start_s
+            ]
+            if over:
+                longest = max(over, key=lambda b: b["duration_s"])
+                timing = {
+                    "true_duration_s": tb.duration_s,
+                    "pieces": len(over),
+                    "start_err_s": longest["start_s"] - tb.start_s,
+                    "duration_err_s": longest["duration_s"] - tb.duration_s,
+                }
         twins = [TECH_MAP.get(x, x) for x in specs[ident].shape_twins]
         alternatives = [] if best is None else list(best.get("tech_alternatives", []))
         rows.append(
@@ -277,6 +300,7 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
                 "tech_ok_twins": best is not None
                 and (best["tech"] == truth_tech or (best["tech"] in twins and truth_tech in alternatives)),
                 "got_link": None if best is None else best["link"],
+                "timing": timing,
             }
         )
     false_uplinks = [
@@ -437,6 +461,32 @@ def main(argv: list[str] | None = None) -> int:
             "detected": list(rate(c_all, "detected")),
             "tech_correct": list(rate(c_det, "tech_ok")),
         }
+    # Burst timing of single transmissions: measured in one piece, its start and length to within
+    # 0.2 ms or 10 % of its length (the larger).
+    print(
+        "\nSingle cellular uplink transmissions, detected: measured whole (one piece, start and length "
+        "within 0.2 ms or 10 %)"
+    )
+    summary["timing"] = {}
+    for lo, hi in ((0, 10), (10, 99)):
+        sel = [
+            t["timing"]
+            for _, t in truths
+            if t.get("timing") and t["link"] == "uplink" and lo <= t["snr_db"] < hi
+        ]
+        whole = [
+            x
+            for x in sel
+            if x["pieces"] == 1
+            and max(abs(x["start_err_s"]), abs(x["duration_err_s"]))
+            <= max(0.2e-3, 0.1 * x["true_duration_s"])
+        ]
+        med = float(np.median([abs(x["duration_err_s"]) for x in sel])) if sel else math.nan
+        print(
+            f"  {lo:g}-{min(hi, 30):g} dB: {_fmt_rate(len(whole), len(sel))}; in pieces "
+            f"{sum(x['pieces'] > 1 for x in sel)}; median |length error| {med * 1e3:.2f} ms"
+        )
+        summary["timing"][f"{lo}-{hi}"] = {"whole": [len(whole), len(sel)], "median_abs_duration_err_s": med}
     confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for _, t in truths:
         confusion[t["tech"]][str(t["got_tech"])] += 1

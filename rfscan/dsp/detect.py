@@ -25,12 +25,20 @@ A single NB-IoT tone (15 kHz for 8 ms) fills ~2 bins: in the 5-bin box it loses 
 (8) frames aligned on the absolute frame index and ``narrow_bins`` (3) bins, with its own exact
 threshold (:func:`threshold_factor_frames`, ``narrow_pfa`` = 1e-8 per test: 4.6 dB over the mean).
 It only adds cells where the per-frame test found nothing in the group (stronger signals keep their
-per-frame timing), only in bins whose detection floor is the noise floor itself (not one raised to
-follow an always-on signal, where its higher sensitivity would see the floor's bias), only where the
-group's box also exceeds the threshold over the median of its neighbours (+-15 bins: the skirts of a
-strong burst lift the noise near it for a while), and only in the frames of the group whose own box
-sum exceeds twice its noise mean.  A tone 10 dB over the noise in
-its own 15 kHz is then found over most of its length where the per-frame test misses it.
+per-frame timing), or, in the long (32-frame) groups of a tone, where it found under half the frames:
+nothing is found 4-9 bins from the box's centre on either side, and this test fires nowhere there
+(a tone 10-12 dB over the noise crosses the per-frame threshold in some frames only, and came out in
+2-5 pieces of random length; GSM slots and PUCCH hops are wide, so their gaps stay empty; in 8 frames
+a weak chirp's sweep still looks like a tone).  There only the frames joined to those the per-frame
+test found, across gaps of up to two frames, are added (noise frames past a tone's end pass the box
+test now and then).
+It adds cells only in bins whose detection floor is the noise floor itself (not one raised to follow
+an always-on signal, where its higher sensitivity would see the floor's bias), only where the group's
+box also exceeds the threshold over the median of its neighbours (+-15 bins: the skirts of a strong
+burst lift the noise near it for a while), and only in the frames of the group whose own box sum
+exceeds twice its noise mean.  A single 8 ms tone 10 or 12 dB over the noise in its own 15 kHz is then
+found in one piece (12 of 12 simulated 8 ms units at each, 7.8-8.4 ms long; 8 of 12 at 8 dB
+within 0.6 ms).
 
 Grouping and measurement
 ------------------------
@@ -703,12 +711,23 @@ class BurstDetector:
         if rows.size == 0:
             return
         h = nb // 2
-        view = mask[q0 : q0 + nq * k, h : h + m].reshape(nq, k, m)
-        # Only where the per-frame test found nothing in the group: stronger signals keep the
-        # per-frame timing and their gaps stay empty.
-        new = fire[rows] & ~view[rows].any(axis=1)
+        grp_mask = mask[q0 : q0 + nq * k].reshape(nq, k, n)[rows]
+        per_frame = grp_mask[:, :, h : h + m]
+        found = per_frame.sum(axis=1)  # frames the per-frame test found, per box
+        # Where the per-frame test found nothing in the group.  Or, in the long groups, for a tone
+        # (nothing found in the columns beside it, and this test firing nowhere there), where it found
+        # under half the group's frames: a tone a little over the per-frame threshold crosses it in
+        # some frames only and was cut into pieces.  (In 8 frames a weak chirp's sweep still looks like
+        # a tone.)  Stronger and wider signals keep the per-frame timing, and their gaps (GSM slots,
+        # PUCCH hops) stay empty.
+        new = fire[rows] & (found == 0)
+        if k > self.cfg.narrow_frames:
+            beside: NDArray[np.bool_] = np.asarray(grp_mask.any(axis=1))
+            beside[:, h : h + m] |= fire[rows]  # boxes firing beside it: a chirp's sweep, a wide signal
+            near = h + self.cfg.smooth_bins // 2 + 1  # past the per-frame smoothing around the box
+            new |= fire[rows] & (2 * found < k) & _alone(beside, h, m, near, near + _ALONE_WIDTH)
         keep = new.any(axis=1)
-        rows, new = rows[keep], new[keep]
+        rows, new, per_frame = rows[keep], new[keep], per_frame[keep]
         if rows.size == 0:
             return
         # Local reference across frequency (median of the group's boxes over +-15 bins): the skirts
@@ -722,7 +741,7 @@ class BurstDetector:
         local = np.partition(b_rows[ri[:, None], cols], _LOCAL_HALF, axis=1)[:, _LOCAL_HALF]
         new[ri, ci] = b_rows[ri, ci] > factor * local
         keep = new.any(axis=1)
-        rows, new = rows[keep], new[keep]
+        rows, new, per_frame = rows[keep], new[keep], per_frame[keep]
         if rows.size == 0:
             return
         # Frames of the firing groups whose own box sum exceeds twice its noise mean (so a burst's
@@ -732,6 +751,10 @@ class BurstDetector:
         for j in range(1, nb):
             own += seg[:, :, j : j + m]
         hit = (own > 2.0 * fl) & new[:, None, :]
+        filled = np.nonzero(new & per_frame.any(axis=1))  # (group, box) filled beside found frames
+        if filled[0].size:  # there only the frames joined to those the per-frame test found
+            sub = (filled[0], slice(None), filled[1])
+            hit[sub] = _joined(hit[sub], per_frame[sub])
         for j in range(nb):  # mark every bin of a firing box (a tone is 1-2 bins; bursts need min_bins)
             box_view = mask[q0 : q0 + nq * k, j : j + m].reshape(nq, k, m)
             box_view[rows] |= hit
@@ -1184,6 +1207,52 @@ def _drift_t(c: _Component) -> float:
 _SPAN_SIGMA = 2.0
 _SPAN_MIN_FRAMES = 16
 
+#: Columns looked at beside a box of the integrating test for it to count as a tone's (its fill,
+#: :meth:`BurstDetector._narrow`): from just past the reach of the per-frame test's smoothing around
+#: the box (4 columns from its centre with the default 5-bin smoothing) over this many more (~47 kHz
+#: at 9.4 kHz bins).
+_ALONE_WIDTH = 5
+
+
+def _alone(found: NDArray[np.bool_], h: int, m: int, near: int, far: int) -> NDArray[np.bool_]:
+    """Per row and box (``m`` boxes, box ``c`` centred on column ``c + h``): nothing in columns
+    ``c + h - far .. c + h - near`` nor in ``c + h + near .. c + h + far`` (``found``: the columns
+    found in each row's group; columns off the edge count as empty)."""
+    rows, n = found.shape
+    cs = np.zeros((rows, n + 1), np.int32)
+    np.cumsum(found, axis=1, out=cs[:, 1:])
+    centre = np.arange(m) + h
+
+    def count(a: NDArray[np.intp], b: NDArray[np.intp]) -> NDArray[np.int32]:  # found in [a, b]
+        a, b = np.clip(a, 0, n), np.clip(b + 1, 0, n)
+        return np.asarray(cs[:, b] - cs[:, a], np.int32)
+
+    return np.asarray((count(centre - far, centre - near) == 0) & (count(centre + near, centre + far) == 0))
+
+
+#: Frames a run of the fill may skip (:func:`_joined`).
+_JOIN_GAP = 2
+
+
+def _joined(hit: NDArray[np.bool_], found: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """``hit`` (lines of frames, shape (lines, k)) kept where it is joined, frame after frame across
+    gaps of up to ``_JOIN_GAP`` frames, to a frame of ``found`` (same shape: the frames the per-frame
+    test found).  (Noise frames of a group past a tone's end pass the fill's own test now and then.)"""
+    k = hit.shape[1]
+    on = hit | found
+    idx = np.broadcast_to(np.arange(k), on.shape)
+    # Each frame's last "on" frame at or before it, and next one at or after it.
+    last = np.maximum.accumulate(np.where(on, idx, -k - _JOIN_GAP - 2), axis=1)
+    nxt = np.minimum.accumulate(np.where(on, idx, 2 * k + _JOIN_GAP + 2)[:, ::-1], axis=1)[:, ::-1]
+    on = on | (nxt - last <= _JOIN_GAP + 1)  # inside a gap of up to _JOIN_GAP frames
+    starts = on.copy()
+    starts[:, 1:] &= ~on[:, :-1]
+    run = np.cumsum(starts.reshape(-1)).reshape(on.shape) * on  # run number of every frame (0: off)
+    touched = np.bincount(run[found], minlength=int(run.max()) + 1) > 0
+    touched[0] = False
+    return np.asarray(hit & touched[run])
+
+
 #: Half-width (bins) of the local median reference of the integrating test.
 _LOCAL_HALF = 15
 _LOCAL_OFFSETS = np.arange(-_LOCAL_HALF, _LOCAL_HALF + 1)
@@ -1484,7 +1553,9 @@ def _merge_group(g: list[Burst]) -> Burst:
     cen = np.array([b.freq_hz for b in g])
     union = float((s0 + d).max() - s0.min())
     peaks = np.array([10 ** (b.peak_dbfs / 10) for b in g])
-    if union > 1.3 * float(d.max()):  # pieces in sequence: the transmission spans them all
+    # Pieces in sequence (the transmission spans them all): the union much longer than the longest,
+    # or the pieces hardly overlapping (a short first piece cut off a tone's long rest).
+    if union > 1.3 * float(d.max()) or union >= 0.9 * float(d.sum()):
         start, dur, peak = float(s0.min()), union, float(peaks.max())
     else:  # pieces of one simultaneous transmission: their (noisy) timing averaged, powers add
         start, dur, peak = float(w @ s0), float(w @ d), float(peaks.sum())

@@ -367,3 +367,67 @@ def test_a_burst_starting_a_block_between_two_open_signals_is_kept(edge: int) ->
     assert round(tone[0].start_s / hop) == 100
     assert round(tone[0].duration_s / hop) == 40
     assert len(out) == 3
+
+
+def test_the_fill_of_a_tone_keeps_only_frames_joined_to_what_the_per_frame_test_found() -> None:
+    from rfscan.dsp.detect import _alone, _joined
+
+    # Two boxes of one group of 20 frames.  Box 0: found in frames 2 and 6; hits fill 3-5, run on to
+    # 8, and come again at 10-11 after one empty frame and at 14 after two (joined: gaps of up to two
+    # frames), then at 18 after three (cut).  Box 1: found in frame 0, hits at 2 (joined) and 6-7
+    # after 3 empty frames (noise where a tone has ended: cut).
+    k = 20
+    hit = np.zeros((2, k), bool)
+    found = np.zeros((2, k), bool)
+    found[0, [2, 6]] = True
+    hit[0, [3, 4, 5, 7, 8, 10, 11, 14, 18]] = True
+    found[1, 0] = True
+    hit[1, [2, 6, 7]] = True
+    got = _joined(hit, found)
+    assert np.flatnonzero(got[0]).tolist() == [3, 4, 5, 7, 8, 10, 11, 14]
+    assert np.flatnonzero(got[1]).tolist() == [2]
+    # Every gap of 1-2 frames is bridged, none of 3 or more (all patterns of 10 frames).
+    patterns = np.array(list(itertools.product([False, True], repeat=10)))
+    first = np.zeros_like(patterns)
+    first[:, 0] = True  # found in the first frame: what is joined to it is kept
+    kept = _joined(patterns, first)
+    for p, got_p in zip(patterns, kept, strict=True):
+        on = p.copy()
+        on[0] = True
+        end = 0
+        for t in np.flatnonzero(on)[1:]:
+            if t - end > 3:
+                break
+            end = t
+        want = p & (np.arange(10) <= end)
+        assert (got_p == want).all(), (p.astype(int), got_p.astype(int))
+
+    # A box is a tone's when nothing is found 4-9 columns from its centre on either side (box c is
+    # centred on column c + 1 here).
+    def alone(*cols: int) -> bool:
+        row = np.zeros((1, 40), bool)
+        row[0, [19, 20, 21, *cols]] = True  # the tone itself and the smoothing's reach around it
+        return bool(_alone(row, 1, 38, 4, 9)[0, 19])
+
+    assert alone()
+    assert alone(17, 23)  # 3 columns from the centre: the tone's own reach
+    assert not any(alone(c) for c in (16, 24))  # 4 columns
+    assert not any(alone(c) for c in (11, 29))  # 9 columns
+    assert alone(10, 30)  # 10 columns: beyond the look
+
+
+def test_pieces_that_follow_each_other_merge_into_their_union() -> None:
+    from rfscan.dsp.detect import _merge_group
+
+    # A tone at 14 dB cut after its first 1.2 ms, the rest 6.5 ms: the union (7.9 ms) is under 1.3x
+    # the longest piece, yet the pieces hardly overlap.  Read as simultaneous, their timing was
+    # averaged: the tone started 1.2 ms late and lasted 5.6 ms.
+    first, rest = _burst(0.100, 1.2e-3, 0.0, -60.0), _burst(0.1012 - 0.1e-3, 6.5e-3, 0.0, -60.0)
+    m = _merge_group([first, rest])
+    assert m.start_s == pytest.approx(0.100)
+    assert m.duration_s == pytest.approx(7.6e-3)
+    # Pieces side by side at the same time (one wide burst cut in frequency): timing averaged.
+    left, right = _burst(0.100, 1.0e-3, -100e3, -60.0), _burst(0.100, 0.9e-3, 100e3, -60.0)
+    m = _merge_group([left, right])
+    assert m.start_s == pytest.approx(0.100)
+    assert 0.9e-3 < m.duration_s < 1.0e-3
