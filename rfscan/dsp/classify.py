@@ -420,9 +420,10 @@ def classify(f: EmitterFeatures) -> Classification:
     # several dB under its SNR in 15 kHz.  Otherwise a weak tone-narrow unit may be a spur that faded
     # in the dwell.  Of three or more such units at least half must be of such a length each: the
     # median of many pieces of a spur fading in and out at random lengths falls near one by chance.
+    # Of two, both must (their median is their mean: pieces of 26 and 6 ms read as one of 16 ms).
     unit_length = (
         _narrow_unit_length(med_dur)
-        and (n <= 2 or float(np.mean(_narrow_unit_lengths(dur))) >= 0.5)
+        and float(np.mean(_narrow_unit_lengths(dur))) >= (1.0 if n <= 2 else 0.5)
         and f.occupancy < 0.2
         and med_bw <= ONE_RB_MAX_HZ
     )

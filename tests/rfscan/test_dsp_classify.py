@@ -292,3 +292,12 @@ def test_tone_shaped_bursts_on_the_gsm_grid_are_not_gsm() -> None:
     gsm = {"period_s": 4.615e-3, "snrs_db": np.full(5, 15.0)}
     assert classify(_feat([0.546e-3] * 5, [230e3] * 5, tone_shares=np.full(5, 0.4), **gsm)).tech == "gsm"
     assert classify(_feat([0.546e-3] * 5, [230e3] * 5, tone_shares=np.full(5, 0.9), **gsm)).tech != "gsm"
+
+
+def test_two_weak_narrow_units_must_each_last_a_unit_length() -> None:
+    # Two weak pieces of a spur fading in and out, 26.1 and 6.1 ms: their median (16.1 ms) is a
+    # tone-narrow NB-IoT length, neither of them is.  Two units of 8 ms are.
+    two = {"snrs_db": np.array([3.0, 3.0]), "occupancy": 0.01, "span_s": 0.8}
+    assert classify(_feat([26.1e-3, 6.1e-3], [70e3] * 2, **two)).tech != "nbiot"
+    got = classify(_feat([8.1e-3, 7.9e-3], [70e3] * 2, **two))
+    assert got.tech == "nbiot", got.reason
