@@ -1209,8 +1209,8 @@ _SPAN_MIN_FRAMES = 16
 
 #: Columns looked at beside a box of the integrating test for it to count as a tone's (its fill,
 #: :meth:`BurstDetector._narrow`): from just past the reach of the per-frame test's smoothing around
-#: the box (4 columns from its centre with the default 5-bin smoothing) over this many more (~47 kHz
-#: at 9.4 kHz bins).
+#: the box to this many columns further (4-9 columns from its centre with the default 5-bin
+#: smoothing: 38-84 kHz at 9.4 kHz bins).
 _ALONE_WIDTH = 5
 
 
