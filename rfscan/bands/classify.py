@@ -17,6 +17,7 @@ from rfscan.bands.plan import Band, BandPlan, LinkPart, Region, load_band_plan
 from rfscan.errors import InputError
 
 __all__ = [
+    "CELLULAR_TECHS",
     "TECHNOLOGIES",
     "BandCoverage",
     "Candidate",
@@ -30,6 +31,8 @@ __all__ = [
 
 #: Technology guesses the detector may hand over.
 TECHNOLOGIES: tuple[str, ...] = ("gsm", "lte", "nbiot", "ltem", "umts", "nr", "cw", "noncellular", "unknown")
+#: Those that make an emitter a cellular device (the rest: cw, noncellular, unknown).
+CELLULAR_TECHS = frozenset({"gsm", "lte", "nbiot", "ltem", "umts", "nr"})
 
 #: Default frequency tolerance: a generic dongle is off by 30 +/- 20 ppm (rf.md).
 DEFAULT_TOLERANCE_PPM = 50.0

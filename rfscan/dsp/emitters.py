@@ -14,7 +14,10 @@ least 0.8 ms long, whose centres are a whole number of 1.08 MHz narrowbands apar
 half their width difference) and which alternate with a short retuning gap (a dwell of one ends at most
 0.35 ms before a dwell of the other starts) are one LTE-M UE hopping between two narrowbands (Rel-13
 eMTC: TS 36.211 5.2.4 narrowbands of 6 PRBs, 5.2.5 guard period of up to 2 SC-FDMA symbols, ~0.14 ms, at
-each retune); the emitter spans both.
+each retune); the emitter spans both.  Last, one or two bursts named cellular on the frequency of an
+intermittent narrow interferer (a spur fading in and out, see ``Classification.interferer``), beside
+its pieces in time and no stronger, are named "unknown": one of its pieces read wider
+(:func:`_piece_of_interferer`).
 
 Period: the smallest lag ``T`` such that at least 60% of the burst starts ``s`` (with ``s + T`` inside
 the observed span) have another start within ``tol`` of ``s + T``; candidates are the lags to the next
@@ -29,12 +32,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rfscan.dsp.classify import Classification, EmitterFeatures, classify
+from rfscan.bands.classify import CELLULAR_TECHS
+from rfscan.dsp.classify import ONE_RB_MAX_HZ, Classification, EmitterFeatures, classify
 from rfscan.dsp.detect import Burst
 
 __all__ = ["Emitter", "Watch", "build_emitters", "estimate_period", "group_by_frequency"]
@@ -338,9 +342,9 @@ def build_emitters(
         merged.append((groups[ga] + groups[gb], "hop"))
     paired.update(g for p in hops for g in p)
     merged.extend((g, "") for gi, g in enumerate(groups) if gi not in paired)
-    emitters: list[tuple[Emitter, list[int]]] = []
-    for idx, pair in merged:  # loop over emitters
-        emitters.append((_make_emitter([bursts[i] for i in idx], watches, pair), idx))
+    made = [(*_make_emitter([bursts[i] for i in idx], watches, pair), idx) for idx, pair in merged]
+    interferers = [(e, _piece_times([bursts[i] for i in idx])) for e, inter, idx in made if inter]
+    emitters = [(_piece_of_interferer(e, interferers), idx) for e, _, idx in made]
     emitters.sort(key=lambda e: e[0].freq_hz)
     assignment = [-1] * len(bursts)
     for k, (_, idx) in enumerate(emitters):
@@ -349,8 +353,62 @@ def build_emitters(
     return [e for e, _ in emitters], assignment
 
 
-def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitter:
-    """One emitter from its bursts; ``pair`` is "pucch", "hop" (LTE-M narrowbands) or ""."""
+#: A burst is a piece of an intermittent interferer only within this time (s) of one of its pieces
+#: (the simulated spurs fading in and out stay off for up to ~0.13 s).
+PIECE_NEAR_S = 0.25
+
+
+def _piece_times(bs: list[Burst]) -> NDArray[np.float64]:
+    """Start and end (rows) of an interferer's pieces (its always-on records left out), by start."""
+    pieces = sorted((b.start_s, b.end_s) for b in bs if not b.always_on)
+    return np.array(pieces, np.float64).reshape(-1, 2)
+
+
+def _piece_of_interferer(e: Emitter, interferers: Sequence[tuple[Emitter, NDArray[np.float64]]]) -> Emitter:
+    """``e`` named "unknown" when it is a piece of an intermittent narrow interferer, else ``e``.
+
+    A spur fading in and out is cut into narrow bursts of random length; its weak pieces read up to
+    several times wider (a fading edge, clicks' leftovers) and their centre moves by a third of that
+    width, so one can fall out of the spur's frequency group and, alone, last a whole NB-IoT length
+    (a strong one switching on splatters: a 48 ms piece read 273 kHz wide, an LTE-M train).  Such a
+    piece is one or two bursts with no period, no stronger than the interferer (its median burst
+    SNR), within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its frequency: its centre
+    inside the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``), its band holding the
+    interferer's centre.  No measurement here tells such a piece from a modem's; a modem sending more
+    often, or stronger than the spur, keeps its name.
+    """
+    if e.tech not in CELLULAR_TECHS or e.burst_count > 2 or e.period_s is not None:
+        return e
+    # Narrow: one centre inside the other's band.  Wider (a strong spur switching on splatters): its
+    # centre on the interferer's own narrow band.
+    reach = e.bandwidth_hz if e.bandwidth_hz <= ONE_RB_MAX_HZ else 0.0
+    for i, pieces in interferers:  # a loop over the few interferers of a capture
+        near = (pieces[:, 0] <= e.last_s + PIECE_NEAR_S) & (pieces[:, 1] >= e.first_s - PIECE_NEAR_S)
+        if (
+            e.burst_count < i.burst_count
+            and e.snr_db <= i.snr_db
+            and abs(e.freq_hz - i.freq_hz) <= max(reach, i.bandwidth_hz) / 2
+            and bool(near.any())
+        ):
+            return replace(
+                e,
+                tech="unknown",
+                confidence=0.2,
+                reason=(
+                    f"{e.burst_count} burst(s) on the frequency of an intermittent narrow interferer "
+                    f"({i.freq_hz / 1e6:.4f} MHz, {i.burst_count} bursts), beside its pieces and no "
+                    f"stronger: read as one of them (a {e.tech} shape alone: {e.reason})"
+                ),
+                tech_alternatives=(),
+            )
+    return e
+
+
+def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> tuple[Emitter, bool]:
+    """One emitter from its bursts, and whether it is an intermittent narrow interferer
+    (``Classification.interferer``, or an always-on tone that also came in two or more pieces: it
+    faded out and back; a sweep's revisits add always-on records, not pieces); ``pair`` is "pucch",
+    "hop" (LTE-M narrowbands) or ""."""
     is_pair = pair != ""
     start = np.array([b.start_s for b in bs])
     dur = np.array([b.duration_s for b in bs])
@@ -413,4 +471,4 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> Emitt
         reason=cls.reason,
         continuous=continuous,
         tech_alternatives=cls.alternatives,
-    )
+    ), cls.interferer or (cls.tech == "cw" and sum(not b.always_on for b in bs) >= 2)

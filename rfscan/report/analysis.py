@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rfscan import __version__
+from rfscan.bands.classify import CELLULAR_TECHS
 from rfscan.coverage import intercept_table
 
 if TYPE_CHECKING:
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
 
 #: Format version of the analyze document.
 SCHEMA_VERSION = 1
-
-#: Technologies that make an emitter a cellular device (the rest: cw, noncellular, unknown).
-CELLULAR_TECHS = frozenset({"gsm", "lte", "nbiot", "ltem", "umts", "nr"})
 
 
 def is_cellular_uplink(emitter: Mapping[str, Any]) -> bool:
@@ -85,9 +83,29 @@ def choose_region(
 
 
 def _emitter_doc(index: int, emitter: Emitter, region: str | None) -> dict[str, Any]:
+    from dataclasses import replace
+
     from rfscan.bands import classify_link
 
     answer = classify_link(emitter.freq_hz, max(emitter.bandwidth_hz, 1.0), emitter.tech, region)
+    other = None
+    if answer.link == "uplink" and emitter.continuous and emitter.tech == "gsm":
+        other = classify_link(emitter.freq_hz, max(emitter.bandwidth_hz, 1.0), "unknown", region)
+    if other is not None and other.link == "uplink":
+        # A GSM-width carrier always on is a BCCH carrier, which a phone never sends: a GSM phone
+        # transmits in at most a few of the 8 slots of each TDMA frame (TS 45.002 Annex B multislot
+        # classes; GSM modem modules are typically class 12, 4 uplink slots: e.g. Quectel M26 hardware
+        # design, appendix C).  In an uplink band it is something else (two spurs side by side, a
+        # repeater, a jammer): shown, but no GSM uplink.
+        emitter = replace(
+            emitter,
+            tech="unknown",
+            confidence=0.2,
+            reason=f"{emitter.reason}, in an uplink band, where no GSM phone transmits all the time "
+            "(at most a few of the 8 slots of each frame): not a GSM uplink",
+            tech_alternatives=(),
+        )
+        answer = other
     doc = emitter.to_dict()
     doc.update(
         {

@@ -40,8 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rfscan import __version__
+from rfscan.bands.classify import CELLULAR_TECHS
 from rfscan.errors import InputError, RfscanError
-from rfscan.report.analysis import CELLULAR_TECHS, is_cellular_uplink
+from rfscan.report.analysis import is_cellular_uplink
 from rfscan.report.plots import figure_canvas, png_bytes
 
 if TYPE_CHECKING:

@@ -98,7 +98,8 @@ def build_document(engine: SurveyEngine, *, mode: str = "sweep", note: str | Non
 
 def verdict(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
     """Plain-words verdict and level; never says "nothing found" without the coverage."""
-    from rfscan.report.analysis import CELLULAR_TECHS, is_cellular_uplink
+    from rfscan.bands.classify import CELLULAR_TECHS
+    from rfscan.report.analysis import is_cellular_uplink
     from rfscan.units import format_hz
 
     uplinks = [e for e in doc["emitters"] if is_cellular_uplink(e)]

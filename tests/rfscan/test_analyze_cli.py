@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -212,3 +213,27 @@ def test_clicks_on_a_drive_cabinet_and_keep_clicks(tmp_path, capsys):
     kept_out = main(["analyze", str(path), "--no-hash", "--keep-clicks"])
     assert kept_out == 0
     assert "clicks taken out of" not in capsys.readouterr().out
+
+
+def test_an_always_on_gsm_width_carrier_in_an_uplink_band_is_no_gsm_uplink() -> None:
+    # Two CW spurs 137 kHz apart read as one always-on 195 kHz carrier at 900.34 MHz (GSM900 uplink):
+    # a false GSM uplink once in 1 h of quiet scenes.  No GSM phone transmits all the time; in a
+    # downlink band the same carrier is a GSM BCCH carrier, and bursts in the uplink stay GSM.
+    from rfscan.dsp import Emitter
+    from rfscan.report.analysis import emitter_document, is_cellular_uplink
+
+    carrier = Emitter(
+        freq_hz=900.343e6, bandwidth_hz=195e3, tech="gsm", burst_count=1, first_s=0.0, last_s=5.0,
+        duty_cycle=1.0, period_s=None, peak_dbfs=-40.0, snr_db=14.5, confidence=0.4,
+        reason="always-on 195 kHz carrier (GSM-like downlink or beacon)", continuous=True,
+    )  # fmt: skip
+    up = emitter_document(0, carrier, "eu")
+    assert up["link"] == "uplink"
+    assert up["band"] is not None
+    assert up["tech"] == "unknown"
+    assert "no GSM phone transmits all the time" in up["reason"]
+    assert not is_cellular_uplink(up)
+    down = emitter_document(0, replace(carrier, freq_hz=945.343e6), "eu")
+    assert (down["link"], down["tech"]) == ("downlink", "gsm")
+    bursts = replace(carrier, continuous=False, burst_count=40, duty_cycle=0.12, period_s=4.615e-3)
+    assert emitter_document(0, bursts, "eu")["tech"] == "gsm"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from dsp_signals import (
@@ -274,3 +276,97 @@ def test_channels_a_width_apart_stay_apart() -> None:
         _burst(900.4e6, 180e3),
     ]
     assert sorted(sorted(g) for g in group_by_frequency(bursts)) == [[0], [1], [2], [3]]
+
+
+def _narrow(freq_hz: float, bandwidth_hz: float, start_s: float, duration_s: float, snr_db: float) -> Burst:
+    return Burst(
+        start_s=start_s, duration_s=duration_s, freq_hz=freq_hz, bandwidth_hz=bandwidth_hz, peak_dbfs=-50.0,
+        snr_db=snr_db, power_dbfs=-55.0, center_hz=1732.9e6, cells=100, frames=10, bins=3,
+    )  # fmt: skip
+
+
+def _fading_spur(freq_hz: float, seed: int) -> list[Burst]:
+    """Pieces of a spur fading in and out at random: 25 kHz wide, 1-40 ms on, 5-100 ms off, for 5 s."""
+    rng = np.random.default_rng(seed)
+    out, t = [], 0.0
+    while t < 5.0:
+        on = float(rng.uniform(1e-3, 40e-3))
+        out.append(_narrow(freq_hz + rng.normal(0.0, 2e3), 25e3 * rng.uniform(0.8, 1.3), t, on, 12.0))
+        t += on + float(rng.uniform(5e-3, 0.1))
+    return out
+
+
+@pytest.mark.parametrize("offset_hz", [1.5e3, -27e3])
+def test_a_lone_narrow_burst_on_a_fading_spur_is_its_piece(offset_hz: float) -> None:
+    """A weak piece of a spur fading in and out, read 114 kHz wide (out of the spur's frequency group)
+    and 16 ms long, would alone be an NB-IoT unit: on the spur's frequency, inside its time, it is
+    named "unknown" (a false cellular uplink in 1 h of quiet scenes with interference).  The same
+    burst 300 kHz away, and the spur, keep their names."""
+    from rfscan.dsp import Watch, build_emitters
+
+    f0 = 1733.47e6
+    watches = [Watch(1732.9e6, 2.4e6, 5.0)]
+    spur = _fading_spur(f0, 3)
+    piece = _narrow(f0 + offset_hz, 114e3, 0.0394, 16.48e-3, 2.4)
+    (alone,), _ = build_emitters([piece], watches)
+    assert alone.tech == "nbiot"  # what the burst reads as by itself
+    ems, assignment = build_emitters([*spur, piece], watches)
+    spur_em = ems[assignment[0]]
+    assert spur_em.burst_count == len(spur)
+    assert spur_em.tech == "unknown"
+    assert "switching on and off" in spur_em.reason
+    got = ems[assignment[-1]]
+    assert got is not spur_em
+    assert got.burst_count == 1
+    assert got.tech == "unknown"
+    assert "intermittent narrow interferer" in got.reason
+    away = _narrow(f0 + 300e3, 114e3, 0.0394, 16.48e-3, 2.4)
+    ems, assignment = build_emitters([*spur, away], watches)
+    assert ems[assignment[-1]].tech == "nbiot"
+    # Far in time from the spur's pieces (its first one 1 s later) the burst is no piece of it.
+    late = [replace(b, start_s=b.start_s + 1.0) for b in spur]
+    ems, assignment = build_emitters([*late, piece], watches)
+    assert ems[assignment[-1]].tech == "nbiot"
+
+
+@pytest.mark.parametrize("host", ["always_on", "weak"])
+def test_a_lone_narrow_burst_on_other_interferers_is_their_piece(host: str) -> None:
+    """The same piece on a spur read always on that also came in pieces (it faded out and back), and
+    on a weak spur (its pieces 5 dB over the noise, too weak to measure their shape)."""
+    from rfscan.dsp import Watch, build_emitters
+
+    f0 = 1733.47e6
+    watches = [Watch(1732.9e6, 2.4e6, 5.0)]
+    spur = _fading_spur(f0, 4)
+    if host == "always_on":
+        spur = [replace(spur[0], start_s=0.0, duration_s=5.0, always_on=True), *spur[1:]]
+    else:
+        spur = [replace(b, snr_db=5.0) for b in spur]
+    piece = _narrow(f0 + 25e3, 68.5e3, 4.79, 16.0e-3, 2.0)  # (quiet scene 910124)
+    (alone,), _ = build_emitters([piece], watches)
+    assert alone.tech == "nbiot"
+    ems, assignment = build_emitters([*spur, piece], watches)
+    assert ems[assignment[0]].tech == ("cw" if host == "always_on" else "unknown")
+    got = ems[assignment[-1]]
+    assert got.burst_count == 1
+    assert got.tech == "unknown"
+    assert "intermittent narrow interferer" in got.reason
+    # Stronger than the spur, the burst is its own.
+    loud = replace(piece, snr_db=14.0)
+    (alone,), _ = build_emitters([loud], watches)
+    ems, assignment = build_emitters([*spur, loud], watches)
+    assert ems[assignment[-1]].tech == alone.tech == "nbiot"
+
+
+def test_a_spur_seen_on_every_visit_of_a_sweep_has_no_pieces() -> None:
+    """A steady spur gives one always-on record per dwell of a sweep: no fading, so a weaker NB-IoT
+    unit on its frequency keeps its name (revisits are no pieces)."""
+    from rfscan.dsp import Watch, build_emitters
+
+    f0 = 1733.47e6
+    watches = [Watch(1732.9e6, 2.4e6, 0.2)]
+    visits = [replace(_narrow(f0, 25e3, 2.0 * k, 0.2, 12.0), always_on=True) for k in range(3)]
+    unit = _narrow(f0 + 25e3, 68.5e3, 2.05, 16.0e-3, 2.0)
+    ems, assignment = build_emitters([*visits, unit], watches)
+    assert ems[assignment[0]].tech == "cw"
+    assert ems[assignment[-1]].tech == "nbiot"

@@ -794,6 +794,22 @@ def test_weak_lora_is_noncellular(sf: int, seed: int) -> None:
     assert not [e for e in near if e.tech in ("gsm", "lte", "nbiot", "ltem", "umts", "nr")]
 
 
+@pytest.mark.parametrize(("sf", "snr_db", "seed"), [(8, 4.0, 41), (8, 6.0, 42), (9, 4.0, 43), (10, 7.0, 44)])
+def test_a_long_weak_lora_packet_is_no_nbiot_unit(sf: int, snr_db: float, seed: int) -> None:
+    # At 4-7 dB a LoRa packet of 20 symbols comes out in one to three long pieces 125-200 kHz wide:
+    # their centroids are too noisy for the sweep statistic, and their lengths over 12.5 ms pass for
+    # whole ms, so they read as NB-IoT units or one-RB trains (benchmark scenes 202606142 and
+    # 202606217).  Each piece's centroid still drifts one way (|t| over 30; cellular bursts of that
+    # width read under 5): noncellular.
+    f = CENTER - 300e3
+    a, _ = _analyze(_scene([_lora(f, snr_db, sf)], seed, duration_s=0.5))
+    near = [e for e in a.emitters if abs(e.freq_hz - f) <= 80e3]
+    assert near, [(e.freq_hz, e.tech) for e in a.emitters]
+    main = max(near, key=lambda e: sum(b.duration_s for b in a.bursts if b.emitter == a.emitters.index(e)))
+    assert main.tech == "noncellular", main.reason
+    assert not [e for e in a.emitters if e.tech in CELLULAR_TECHS], [(e.tech, e.reason) for e in a.emitters]
+
+
 @pytest.mark.parametrize("seed", [31, 32, 33])
 def test_weak_cellular_sessions_are_never_called_chirps(seed: int) -> None:
     # Weak GSM bursts and weak NB-IoT units (5 dB): their pieces' centroid drifts scatter about 0.
@@ -1161,3 +1177,65 @@ def test_a_fading_spur_widened_by_clicks_is_not_a_modem(tmp_path: Any) -> None:
     spur = [b for b in a.bursts if abs(b.freq_hz - 852.835e6) < 30e3]
     assert len(spur) >= 20
     assert [(e.tech, e.reason) for e in a.emitters if e.tech in CELLULAR_TECHS] == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_modems_beside_fading_spurs_keep_their_names(seed: int) -> None:
+    # A few bursts on the frequency of a spur fading in and out are read as its pieces
+    # (rfscan.dsp.emitters._piece_of_interferer).  A modem's transmissions beside such spurs are
+    # not: a single-tone NB-IoT unit (tone 6 of its PRB, 7.5 kHz over its centre) 90 kHz from one, a
+    # 12-tone unit 160 kHz and a GSM access burst 250 kHz from others each keep their own name, and
+    # the spurs are no cellular emitter.
+    rng = np.random.default_rng(seed)
+    f_tone, f_nb, f_rach = CENTER - 700e3, CENTER + 350e3, CENTER + 850e3
+    modems = [
+        {"kind": "nbiot", "id": "tone", "freq_hz": f_tone, "snr_db": 18.0, "tones": 1, "tone_offset": 6,
+         "duration_s": 0.008, "start_s": 0.31},
+        {"kind": "nbiot", "id": "nb12", "freq_hz": f_nb, "snr_db": 20.0, "tones": 12, "duration_s": 0.008,
+         "start_s": 0.52},
+        {"kind": "gsm_rach", "id": "rach", "freq_hz": f_rach, "snr_db": 20.0, "start_s": 0.73},
+    ]  # fmt: skip
+    spurs = [
+        {**_fading(f + off * float(rng.choice([-1.0, 1.0])), -48.0, (0.3e-3, 0.03), (0.5e-3, 0.08)),
+         "id": f"fading{k}"}
+        for k, (f, off) in enumerate(((f_tone, 90e3), (f_nb, 160e3), (f_rach, 250e3)))
+    ]  # fmt: skip
+    a, _ = _analyze(_scene([*modems, *spurs], seed, duration_s=1.0))
+    assert any("intermittent" in e.reason or "switching on and off" in e.reason for e in a.emitters), [
+        e.reason for e in a.emitters
+    ]
+    got = {m["id"]: _emitter_at(a, m["freq_hz"], 40e3 if m["id"] == "tone" else 60e3) for m in modems}
+    assert got["tone"].tech == "nbiot", got["tone"].reason
+    assert got["nb12"].tech in ("nbiot", "ltem", "lte"), got["nb12"].reason
+    assert got["rach"].tech == "gsm", got["rach"].reason
+    cellular = [e for e in a.emitters if e.tech in CELLULAR_TECHS]
+    assert len(cellular) == 3, [(round(e.freq_hz), e.tech, e.reason) for e in cellular]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_modems_on_a_weaker_fading_spur_keep_their_names(seed: int) -> None:
+    # A spur fading in and out 40 kHz from the centre of a 12-tone NB-IoT allocation, weaker than
+    # the modem: one unit at 20 dB, and a session of four units 0.1 s apart on another spur, keep
+    # their names (the piece rule takes only bursts no stronger than the spur, one or two, with no
+    # period).
+    f_one, f_four = CENTER - 500e3, CENTER + 500e3
+    modems = [
+        {"kind": "nbiot", "id": "one", "freq_hz": f_one, "snr_db": 20.0, "tones": 12, "duration_s": 0.008,
+         "start_s": 0.31},
+        {"kind": "nbiot", "id": "four", "freq_hz": f_four, "snr_db": 16.0, "tones": 12, "duration_s": 0.004,
+         "start_s": 0.2, "count": 4, "period_s": 0.1},
+    ]  # fmt: skip
+    spurs = [
+        {**_fading(f + 40e3, -60.0, (0.3e-3, 0.03), (0.5e-3, 0.08)), "id": f"fading{k}"}
+        for k, f in enumerate((f_one, f_four))
+    ]
+    a, _ = _analyze(_scene([*modems, *spurs], seed, duration_s=1.0))
+    for m in modems:
+        e = max(
+            (e for e in a.emitters if abs(e.freq_hz - m["freq_hz"]) <= 60e3 and e.bandwidth_hz > 100e3),
+            key=lambda e: e.burst_count,
+        )
+        assert e.tech in ("nbiot", "ltem", "lte"), (m["id"], e.reason)
+    assert any("switching on and off" in e.reason or "weak" in e.reason for e in a.emitters), [
+        (round(e.freq_hz), e.tech, e.reason) for e in a.emitters
+    ]
