@@ -199,7 +199,7 @@ class Classification:
     #: one-RB repetition train: NB-IoT 12-tone NPUSCH or one-PRB LTE-M); empty when none.
     alternatives: tuple[str, ...] = ()
     #: Narrow bursts switching on and off at random lengths, or several weak ones as narrow as a tone
-    #: (a spur fading in and out, an intermittent interferer): one or two weaker bursts beside its
+    #: (a spur fading in and out, an intermittent interferer): up to three weaker bursts beside its
     #: pieces, on its frequency, are its pieces too (``rfscan.dsp.emitters``, which also counts an
     #: always-on tone that came in pieces).
     interferer: bool = False

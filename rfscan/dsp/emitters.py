@@ -14,7 +14,7 @@ least 0.8 ms long, whose centres are a whole number of 1.08 MHz narrowbands apar
 half their width difference) and which alternate with a short retuning gap (a dwell of one ends at most
 0.35 ms before a dwell of the other starts) are one LTE-M UE hopping between two narrowbands (Rel-13
 eMTC: TS 36.211 5.2.4 narrowbands of 6 PRBs, 5.2.5 guard period of up to 2 SC-FDMA symbols, ~0.14 ms, at
-each retune); the emitter spans both.  Last, one or two bursts named cellular on the frequency of an
+each retune); the emitter spans both.  Last, up to three bursts named cellular on the frequency of an
 intermittent narrow interferer (a spur fading in and out, see ``Classification.interferer``), beside
 its pieces in time and no stronger, are named "unknown": one of its pieces read wider
 (:func:`_piece_of_interferer`).
@@ -356,6 +356,9 @@ def build_emitters(
 #: A burst is a piece of an intermittent interferer only within this time (s) of one of its pieces
 #: (the simulated spurs fading in and out stay off for up to ~0.13 s).
 PIECE_NEAR_S = 0.25
+#: At most this many bursts are taken for an interferer's pieces (a modem sending more often, or
+#: periodically, keeps its name).
+PIECE_MAX_BURSTS = 3
 
 
 def _piece_times(bs: list[Burst]) -> NDArray[np.float64]:
@@ -371,13 +374,13 @@ def _piece_of_interferer(e: Emitter, interferers: Sequence[tuple[Emitter, NDArra
     several times wider (a fading edge, clicks' leftovers) and their centre moves by a third of that
     width, so one can fall out of the spur's frequency group and, alone, last a whole NB-IoT length
     (a strong one switching on splatters: a 48 ms piece read 273 kHz wide, an LTE-M train).  Such a
-    piece is one or two bursts with no period, no stronger than the interferer (its median burst
-    SNR), within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its frequency: its centre
-    inside the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``), its band holding the
-    interferer's centre.  No measurement here tells such a piece from a modem's; a modem sending more
-    often, or stronger than the spur, keeps its name.
+    piece is up to ``PIECE_MAX_BURSTS`` bursts with no period, no stronger than the interferer (its
+    median burst SNR), within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its
+    frequency: its centre inside the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``),
+    its band holding the interferer's centre.  No measurement here tells such a piece from a modem's;
+    a modem sending more often, periodically, or stronger than the spur keeps its name.
     """
-    if e.tech not in CELLULAR_TECHS or e.burst_count > 2 or e.period_s is not None:
+    if e.tech not in CELLULAR_TECHS or e.burst_count > PIECE_MAX_BURSTS or e.period_s is not None:
         return e
     # Narrow: one centre inside the other's band.  Wider (a strong spur switching on splatters): its
     # centre on the interferer's own narrow band.
