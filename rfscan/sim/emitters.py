@@ -56,6 +56,11 @@ _FCCH_FRAMES = frozenset({0, 10, 20, 30, 40})
 _PSS_ROOTS = (25, 29, 34)
 PRACH_CP_S = 3168 * LTE_TS_S
 PRACH_SEQ_S = 24576 * LTE_TS_S
+#: NB-IoT NPRACH (TS 36.211 10.1.6, Table 10.1.6.1-1): a symbol group is a cyclic prefix of 2048 Ts
+#: (format 0) or 8192 Ts (format 1) and 5 symbols of 8192 Ts on one 3.75 kHz subcarrier.
+NPRACH_SPACING_HZ = 3750.0
+NPRACH_CP_S = {0: 2048 * LTE_TS_S, 1: 8192 * LTE_TS_S}
+NPRACH_SEQ_S = 5 * 8192 * LTE_TS_S
 #: LTE-M (eMTC, Rel-13) narrowband: 6 PRBs = 1.08 MHz (TS 36.211 5.2.4); hops move by whole narrowbands.
 LTEM_NARROWBAND_HZ = 6 * 180e3
 #: Normal-CP SC-FDMA symbol 0 (CP 160 Ts) and symbol 6/13 (CP 144 Ts) lengths: the retuning guard of
@@ -440,6 +445,63 @@ class PrachModel(EmitterModel):
         return mc.evaluate(t, rate_hz)
 
 
+class NprachModel(EmitterModel):
+    """NB-IoT NPRACH preamble: ``repetitions`` x 4 symbol groups (1.4 ms each in format 0, 1.6 ms in
+    format 1), each one 3.75 kHz subcarrier of 12 (45 kHz centred on ``freq_hz``) held through its
+    cyclic prefix and 5 symbols: a continuous tone per group.  Within a repetition the subcarrier hops
+    by 1, 6 and 1 (TS 36.211 10.1.6.1: +1 from an even one and -1 from an odd one, +6 below 6 and -6
+    from 6); the first group is on ``tone_offset``, each later repetition starts on a pseudo-random
+    subcarrier (seeded here; the standard draws it from the cell's Gold sequence)."""
+
+    def _group_s(self) -> float:
+        return NPRACH_CP_S[self.spec.preamble_format] + NPRACH_SEQ_S
+
+    def burst_length_s(self) -> float:
+        return self.spec.repetitions * 4 * self._group_s()
+
+    def span_hz(self) -> tuple[float, float]:
+        half = 6 * NPRACH_SPACING_HZ
+        return self.ref_hz - half, self.ref_hz + half
+
+    def bursts(self, t_from: float, t_to: float) -> list[Burst]:
+        lo, hi = self.span_hz()
+        return [
+            Burst(a, b - a, lo, hi, "NPRACH preamble", i) for i, a, b in self._active_sessions(t_from, t_to)
+        ]
+
+    def subcarriers(self, transmission: int) -> NDArray[np.int64]:
+        """Subcarrier (0..11) of every symbol group of one transmission."""
+        s = self.spec
+        starts = _rng(self.seed, s.id, transmission, 0x9AC).integers(0, 12, s.repetitions)
+        starts[0] = s.tone_offset
+        k0 = starts.astype(np.int64)
+        k1 = np.where(k0 % 2 == 0, k0 + 1, k0 - 1)
+        k2 = np.where(k1 < 6, k1 + 6, k1 - 6)
+        k3 = np.where(k2 % 2 == 0, k2 + 1, k2 - 1)
+        return np.stack([k0, k1, k2, k3], axis=1).reshape(-1)
+
+    def envelope(self, t: F64, lo_hz: float, half_band_hz: float, rate_hz: float | None = None) -> C128:
+        out = np.zeros(t.size, dtype=np.complex128)
+        act = self._active_sessions(float(t[0]), float(t[-1]) + 1e-12) if t.size else []
+        if not act:
+            return out
+        group_s, cp_s = self._group_s(), NPRACH_CP_S[self.spec.preamble_format]
+        nu0 = -5.5 * NPRACH_SPACING_HZ
+        col_rf = self.ref_hz + nu0 + np.arange(12) * NPRACH_SPACING_HZ
+        outside = np.abs(col_rf - lo_hz) >= half_band_hz
+        for i, a, _ in act:  # a loop over the few transmissions in the window
+            k = self.subcarriers(i)
+            starts = np.asarray(a + np.arange(k.size) * group_s, np.float64)
+            coef = np.zeros((k.size, 12), dtype=np.complex128)
+            phases = _rng(self.seed, self.spec.id, i, 0x9AD).uniform(0.0, 2.0 * np.pi, k.size)
+            coef[np.arange(k.size), k] = np.exp(1j * phases)
+            coef[:, outside] = 0.0
+            useful, end = np.asarray(starts + cp_s, np.float64), np.asarray(starts + group_s, np.float64)
+            mc = MulticarrierSymbols(starts, useful, end, coef, nu0, NPRACH_SPACING_HZ)
+            out += mc.evaluate(t, rate_hz)
+        return out
+
+
 class LteDownlinkModel(EmitterModel):
     """LTE downlink carrier (FDD, fully loaded): OFDM, QPSK on every subcarrier but the unused DC one.
 
@@ -775,6 +837,8 @@ def make_model(spec: EmitterSpec, seed: int) -> EmitterModel:
         return LteDownlinkModel(spec, seed)
     if spec.kind == "nbiot":
         return NbiotModel(spec, seed)
+    if spec.kind == "nprach":
+        return NprachModel(spec, seed)
     if spec.kind == "lora":
         return LoraModel(spec, seed)
     if spec.kind == "impulse":

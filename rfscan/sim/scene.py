@@ -57,6 +57,10 @@ lte_downlink   LTE carrier         ``bandwidth_mhz``, ``pci`` (0..503); continuo
                                    subcarrier unused, PSS/SSS every 5 ms
 nbiot          NB-IoT NPUSCH       ``tones`` (1/3/6/12), ``spacing_hz`` (15000 or 3750),
                (session)           ``tone_offset``; ``freq_hz`` is the 180 kHz PRB centre
+nprach         NB-IoT random       ``repetitions`` (1, 2, 4 ... 128) x 4 symbol groups of one
+               access preamble     3.75 kHz subcarrier hopping in 45 kHz centred on ``freq_hz``;
+                                   ``preamble_format`` (0: 1.4 ms groups, 1: 1.6 ms),
+                                   ``tone_offset`` (0..11, the first group's subcarrier)
 ltem           LTE-M PUSCH         like lte_pusch inside one 1.4 MHz narrowband centred on
                (session)           ``freq_hz`` (``n_rb`` <= 6); ``repetitions`` (1..2048, default
                                    1): each transmission starting at a selected subframe lasts
@@ -124,6 +128,7 @@ EMITTER_KINDS: dict[str, tuple[str, str]] = {
     "lte_prach": ("lte", "uplink"),
     "lte_downlink": ("lte", "downlink"),
     "nbiot": ("nb-iot", "uplink"),
+    "nprach": ("nb-iot", "uplink"),
     "ltem": ("lte-m", "uplink"),
     "cw": ("cw", "spur"),
     "impulse": ("impulse", "noise"),
@@ -136,7 +141,7 @@ LTE_BANDWIDTHS_MHZ: dict[float, int] = {1.4: 6, 3.0: 15, 5.0: 25, 10.0: 50, 15.0
 #: Kinds transmitted continuously (always on unless duration_s is given).
 CONTINUOUS_KINDS = frozenset({"gsm_downlink", "lte_downlink", "cw", "impulse"})
 #: Kinds made of one short burst (repeated ``count`` times every ``period_s``).
-SINGLE_SHOT_KINDS = frozenset({"gsm_rach", "lte_prach", "lora"})
+SINGLE_SHOT_KINDS = frozenset({"gsm_rach", "lte_prach", "nprach", "lora"})
 
 _COMMON_KEYS = frozenset(
     {"kind", "id", "label", "freq_hz", "power_dbfs", "snr_db"}
@@ -154,6 +159,7 @@ _KIND_KEYS: dict[str, frozenset[str]] = {
     "lte_downlink": frozenset({"bandwidth_mhz", "pci"}),
     "lte_prach": frozenset({"root"}),
     "nbiot": frozenset({"tones", "tone_offset", "spacing_hz"}),
+    "nprach": frozenset({"repetitions", "tone_offset", "preamble_format"}),
     "lora": frozenset({"sf", "bw_hz", "payload_symbols"}),
     "cw": frozenset({"on_s", "off_s"}),
     "impulse": frozenset({"on_s", "off_s", "rate_hz", "periodic", "jitter_s", "click_s"}),
@@ -225,6 +231,7 @@ class EmitterSpec:
     tones: int = 1
     tone_offset: int = 0
     spacing_hz: float = 15000.0
+    preamble_format: int = 0
     # LoRa
     sf: int = 7
     bw_hz: float = 125000.0
@@ -346,7 +353,8 @@ def nominal_bandwidth_hz(e: EmitterSpec, sample_rate_hz: float = 2.4e6) -> float
     """Bandwidth in which ``snr_db`` is defined (and the truth frequency span width).
 
     GSM: 200 kHz channel; PUSCH/LTE-M: n_RB x 180 kHz; PUCCH: 180 kHz; PRACH: 839 x 1.25 kHz;
-    LTE downlink: n_RB x 180 kHz + the DC subcarrier; NB-IoT: tones x spacing; LoRa: bw_hz;
+    LTE downlink: n_RB x 180 kHz + the DC subcarrier; NB-IoT: tones x spacing (NPRACH: its one
+    3.75 kHz subcarrier at a time; its truth span is its 45 kHz); LoRa: bw_hz;
     CW: 1 kHz; impulsive noise: white over any capture, so the sample rate it is rendered at
     (``sample_rate_hz``, default 2.4 MHz).
     """
@@ -362,6 +370,8 @@ def nominal_bandwidth_hz(e: EmitterSpec, sample_rate_hz: float = 2.4e6) -> float
         return LTE_BANDWIDTHS_MHZ[e.bandwidth_mhz] * 180e3 + 15e3
     if e.kind == "nbiot":
         return e.tones * e.spacing_hz
+    if e.kind == "nprach":
+        return 3750.0
     if e.kind == "lora":
         return e.bw_hz
     if e.kind == "impulse":
@@ -588,6 +598,14 @@ def _parse_emitter(data: Mapping[str, Any], source: str, index: int) -> EmitterS
         kw["tone_offset"] = r.integer("tone_offset", 0, lo=0, hi=max_tones - 1)
         if kw["tone_offset"] + tones > max_tones:
             raise r.fail("tone_offset", f"tone_offset + tones exceeds the {max_tones} tones of 180 kHz")
+    if kind == "nprach":
+        # numRepetitionsPerPreambleAttempt: 1, 2, 4 ... 128 (TS 36.331 NPRACH-Parameters-NB).
+        reps = r.integer("repetitions", 1, lo=1, hi=128)
+        if reps & (reps - 1):
+            raise r.fail("repetitions", f"must be a power of two from 1 to 128, got {reps}")
+        kw["repetitions"] = reps
+        kw["tone_offset"] = r.integer("tone_offset", 0, lo=0, hi=11)
+        kw["preamble_format"] = r.integer("preamble_format", 0, lo=0, hi=1)
     if kind == "lora":
         kw["sf"] = r.integer("sf", 7, lo=6, hi=12)
         bw_hz = r.opt("bw_hz", 125000.0)

@@ -290,6 +290,39 @@ def test_nbiot_within_180k() -> None:
         assert hi <= 300e3 + 95e3
 
 
+@pytest.mark.parametrize(("fmt", "group_s"), [(0, (2048 + 5 * 8192) / 30.72e6), (1, 6 * 8192 / 30.72e6)])
+def test_nprach_symbol_groups_hop_on_3750_hz_subcarriers(fmt: int, group_s: float) -> None:
+    # TS 36.211 10.1.6: 4 symbol groups per repetition, each a cyclic prefix and 5 symbols (1.4 ms in
+    # format 0, 1.6 ms in format 1) on one 3.75 kHz subcarrier of 12 (45 kHz); within a repetition
+    # the subcarrier hops +-1, +-6, +-1.
+    from rfscan.sim.emitters import NprachModel
+
+    em = {"kind": "nprach", "id": "np", "freq_hz": FC + 200e3, "power_dbfs": -20, "start_s": 0.01}
+    sc = scene({**em, "repetitions": 2, "preamble_format": fmt, "tone_offset": 4})
+    model = NprachModel(sc.emitters[0], sc.seed)
+    k = model.subcarriers(0)
+    assert k[:4].tolist() == [4, 5, 11, 10]  # 4 even: +1; 5 < 6: +6; 11 odd: -1
+    assert len(k) == 8
+    assert np.all((k >= 0) & (k <= 11))
+    for g in range(1, 8):
+        step = abs(int(k[g]) - int(k[g - 1]))
+        assert step in (1, 6) or g % 4 == 0
+    x = render(sc, 0.0, 0.01 + 8 * group_s + 0.002, center_hz=FC)
+    runs = on_runs(x, FS, 0.5)
+    assert len(runs) == 1  # one continuous preamble, the groups back to back
+    assert runs[0][0] == pytest.approx(0.01, abs=2e-6)
+    assert runs[0][1] == pytest.approx(8 * group_s, abs=5e-6)
+    for g in range(8):  # each group: a tone on its subcarrier, (k - 5.5) x 3.75 kHz from the centre
+        a = round((0.01 + g * group_s + 0.1e-3) * FS)
+        seg = x[a : a + round(1.2e-3 * FS)]
+        want = 200e3 + (int(k[g]) - 5.5) * 3750.0
+        assert tone_freq(seg, FS) == pytest.approx(want, abs=300.0)
+    truth = ground_truth(sc)
+    assert len(truth) == 1
+    assert truth[0].duration_s == pytest.approx(8 * group_s)
+    assert truth[0].tech == "nb-iot"
+
+
 def test_ltem_bandwidth() -> None:
     sc = scene({"kind": "ltem", "freq_hz": FC + 300e3, "n_rb": 6, "power_dbfs": -20, "duration_s": 0.01})
     f, p = psd(render(sc, 0.0, 0.01), FS, 4096)

@@ -120,6 +120,18 @@ def test_toml_and_json_files(tmp_path: Path) -> None:
             {**BASE, "emitter": [{"kind": "lte_pusch", "freq_hz": 8.4e8, "snr_db": 5}]},
             "emitter[0].duration_s",
         ),
+        (
+            {**BASE, "emitter": [{"kind": "nprach", "freq_hz": 8.4e8, "snr_db": 15, "repetitions": 3}]},
+            "emitter[0].repetitions",
+        ),
+        (
+            {**BASE, "emitter": [{"kind": "nprach", "freq_hz": 8.4e8, "snr_db": 15, "tone_offset": 12}]},
+            "emitter[0].tone_offset",
+        ),
+        (
+            {**BASE, "emitter": [{"kind": "nprach", "freq_hz": 8.4e8, "snr_db": 15, "preamble_format": 2}]},
+            "emitter[0].preamble_format",
+        ),
         ({**BASE, "dongle": {"datatype": "cs4"}}, "dongle.datatype"),
         ({**BASE, "capture": [{"center_hz": 9e8, "duration_s": 0.4}]}, "scene.duration_s"),
         (
