@@ -130,9 +130,9 @@ DRIFT_MIN_HZ = 60e3
 #: benchmark's scenes (with and without clicks): cellular bursts 60-250 kHz wide (GSM, one RB,
 #: NB-IoT, LTE-M) read |t| <= 4.4 (597 bursts, 99th percentile 3); LoRa bursts a median of 8.6, over
 #: 30 in the weak packets that were named NB-IoT (131-199 kHz wide).  An NB-IoT NPRACH preamble (its
-#: tone hopping within 45 kHz, which the simulator does not render) was measured by hand at |t| ~12
-#: and 48-73 kHz wide, hence the floor; wider than ONE_RB_MAX_HZ a PRACH's Zadoff-Chu sweep reads up
-#: to 70 and an LTE-M dwell crossing a hop 11.5: the test stays out of both.
+#: tone hopping within 45 kHz; simulator kind ``nprach``) reads |t| up to ~12 and 46-73 kHz wide,
+#: hence the floor; wider than ONE_RB_MAX_HZ a PRACH's Zadoff-Chu sweep reads up to 70 and an LTE-M
+#: dwell crossing a hop 11.5: the test stays out of both.
 DRIFT_T_CHIRP = 10.0
 DRIFT_CHIRP_MIN_HZ = 100e3
 #: Bursts made mostly (this share of their frames) where clicks of impulsive noise were taken out
