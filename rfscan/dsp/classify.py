@@ -241,6 +241,9 @@ class EmitterFeatures:
     tone_shares : ndarray or None
         Per-burst share of the energy in its three strongest adjacent bins
         (:attr:`rfscan.dsp.detect.Burst.tone_share`); None: not measured.
+    in_clicks : bool
+        The bursts were seen in a capture full of impulsive noise (``Watch.clicks``): weak short ones
+        with no period are not named.
     """
 
     durations_s: NDArray[np.float64]
@@ -258,6 +261,7 @@ class EmitterFeatures:
     span_s: float | None = None
     impulsive: NDArray[np.float64] | None = None
     tone_shares: NDArray[np.float64] | None = None
+    in_clicks: bool = False
 
 
 def _near_multiple(
@@ -443,6 +447,18 @@ def classify(f: EmitterFeatures) -> Classification:
                 f"{n} weak pieces whose power centroid drifts one way in time (drift z {z:+.1f}): "
                 "a chirp under the noise (LoRa-like)",
             )
+    # In a capture full of clicks, weak short bursts with no period are no better than those made where
+    # clicks were taken out: clicks too weak to be found leave them, of random shape (GSM- and
+    # LTE-shaped ones at 3-6 dB were named uplinks in 1 h of quiet scenes with clicks).  A PRACH or a
+    # chirp (named above), a long train or a periodic session keeps its name.
+    if f.in_clicks and med_snr is not None and med_snr < WEAK_SNR_DB and med_dur < 2e-3 and p is None:
+        return Classification(
+            "unknown",
+            0.2,
+            f"{n} weak burst(s) (median SNR {med_snr:.1f} dB) of {med_dur * 1e3:.2f} ms x "
+            f"{med_bw / 1e3:.0f} kHz in a capture full of clicks of impulsive noise: too weak to tell "
+            "from what the clicks leave",
+        )
     # A weak burst still tells its shape when it is long (its edges are a small part of it) or when
     # it fits a cellular burst tightly at a few dB over the noise (a chance fit is rare).
     # (Weak and narrow as a CW tone, a long burst is more likely a spur that faded in the dwell.)

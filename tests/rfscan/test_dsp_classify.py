@@ -342,3 +342,16 @@ def test_a_narrow_burst_whose_centroid_drifts_one_way_is_a_chirp() -> None:
     # A PRACH's Zadoff-Chu sweep (1.05 MHz) drifts too: it stays a PRACH.
     prach = classify(_feat([0.9e-3], [1.03e6], snrs_db=np.array([24.0]), drift_ts=np.array([69.9])))
     assert prach.tech == "lte"
+
+
+def test_weak_bursts_in_a_capture_full_of_clicks_are_not_named() -> None:
+    # A 6.2 dB burst of GSM access-burst length and 120 kHz: named GSM from SHAPE_SNR_DB in a clean
+    # capture; in one full of clicks (clicks too weak to be found leave such bursts where none was
+    # taken out: quiet scene 930220) it stays unknown.  Clear of the noise it is named there too.
+    weak = {"snrs_db": np.array([6.2]), "impulsive": np.zeros(1)}
+    assert classify(_feat([0.28e-3], [120e3], **weak)).tech == "gsm"
+    in_clicks = classify(_feat([0.28e-3], [120e3], **weak, in_clicks=True))
+    assert in_clicks.tech == "unknown"
+    assert "clicks" in in_clicks.reason
+    strong = {"snrs_db": np.array([14.0]), "impulsive": np.zeros(1), "in_clicks": True}
+    assert classify(_feat([0.325e-3], [250e3], **strong)).tech == "gsm"
