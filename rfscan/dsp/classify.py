@@ -39,11 +39,13 @@ grouping); an LTE PUSCH is scheduled one 1 ms subframe at a time, so anything el
 LTE-M repetition train (said in the reason).
 Bursts made mostly where clicks of impulsive noise were taken out (``impulsive``, set by the
 pipeline) stay "unknown" unless the lower quartile of the SNRs of the bursts clicks were taken out of
-reaches 10 dB.  A narrow emitter is NB-IoT only when most of its
-strong bursts last an NB-IoT transmission (whole 1 ms units, or 5.6/6.4 ms NPRACH multiples; as narrow
-as a tone, only the lengths a one- or three-tone NPUSCH or an NPRACH can take: 2, 4, 5.6, 6.4, 8, 11.2,
-12 ms...); a spur fading in and out keeps to no such length, and of three or more weak bursts at least
-half must each last such a length.  A burst with most of its energy in three bins
+reaches 10 dB; in a capture full of clicks (``in_clicks``) so do weak bursts under 2 ms with no period
+(what clicks too weak to be found leave), PRACH-shaped and chirped ones excepted.  A narrow emitter
+is NB-IoT only when most of its strong bursts last an NB-IoT transmission (whole 1 ms units, or
+5.6/6.4 ms NPRACH multiples; as narrow as a tone, only the lengths a one- or three-tone NPUSCH or an
+NPRACH can take: 2, 4, 5.6, 6.4, 8, 11.2, 12 ms...); a spur fading in and out keeps to no such
+length, and of three or more weak bursts at least half must each last such a length.  A burst with
+most of its energy in three bins
 (``Burst.tone_share``) is no GSM burst, RB or PRACH (their energy is spread over 13-110 bins; a GSM
 FCCH burst, a pure tone, is named by its own rule); with
 clicks taken out of some of its frames it is as narrow as a tone whatever its 98% span: a click's
