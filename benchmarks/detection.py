@@ -266,7 +266,7 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
         truth_tech = TECH_MAP.get(bursts[0].tech, bursts[0].tech)
         # One transmission (a single burst): how the detected emitter's bursts over it measure it.
         timing = None
-        if best is not None and len(bursts) == 1 and getattr(bursts[0], "burst_count", 1) == 1:
+        if best is not None and len(bursts) == 1 and bursts[0].burst_count == 1:
             tb = bursts[0]
             over = [
                 b

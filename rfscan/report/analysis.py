@@ -87,25 +87,25 @@ def _emitter_doc(index: int, emitter: Emitter, region: str | None) -> dict[str, 
 
     from rfscan.bands import classify_link
 
-    answer = classify_link(emitter.freq_hz, max(emitter.bandwidth_hz, 1.0), emitter.tech, region)
-    other = None
+    width = max(emitter.bandwidth_hz, 1.0)
+    answer = classify_link(emitter.freq_hz, width, emitter.tech, region)
     if answer.link == "uplink" and emitter.continuous and emitter.tech == "gsm":
-        other = classify_link(emitter.freq_hz, max(emitter.bandwidth_hz, 1.0), "unknown", region)
-    if other is not None and other.link == "uplink":
         # A GSM-width carrier always on is a BCCH carrier, which a phone never sends: a GSM phone
         # transmits in at most a few of the 8 slots of each TDMA frame (TS 45.002 Annex B multislot
         # classes; GSM modem modules are typically class 12, 4 uplink slots: e.g. Quectel M26 hardware
-        # design, appendix C).  In an uplink band it is something else (two spurs side by side, a
-        # repeater, a jammer): shown, but no GSM uplink.
-        emitter = replace(
-            emitter,
-            tech="unknown",
-            confidence=0.2,
-            reason=f"{emitter.reason}, in an uplink band, where no GSM phone transmits all the time "
-            "(at most a few of the 8 slots of each frame): not a GSM uplink",
-            tech_alternatives=(),
-        )
-        answer = other
+        # design, appendix C).  In an uplink band (still one for a signal of no known technology) it
+        # is something else (two spurs side by side, a repeater, a jammer): shown, but no GSM uplink.
+        other = classify_link(emitter.freq_hz, width, "unknown", region)
+        if other.link == "uplink":
+            emitter = replace(
+                emitter,
+                tech="unknown",
+                confidence=0.2,
+                reason=f"{emitter.reason}, in an uplink band, where no GSM phone transmits all the time "
+                "(at most a few of the 8 slots of each frame): not a GSM uplink",
+                tech_alternatives=(),
+            )
+            answer = other
     doc = emitter.to_dict()
     doc.update(
         {
