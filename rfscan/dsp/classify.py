@@ -244,8 +244,8 @@ class EmitterFeatures:
         Per-burst share of the energy in its three strongest adjacent bins
         (:attr:`rfscan.dsp.detect.Burst.tone_share`); None: not measured.
     in_clicks : bool
-        The bursts were seen in a capture full of impulsive noise (``Watch.clicks``): weak short ones
-        with no period are not named.
+        At least half of the bursts were seen in a capture full of impulsive noise
+        (:attr:`rfscan.dsp.detect.Burst.in_clicks`): weak short ones with no period are not named.
     """
 
     durations_s: NDArray[np.float64]

@@ -361,6 +361,11 @@ class Burst:
         measured on simulated bursts at 5-20 dB: a 15 kHz single NB-IoT tone 0.87-0.88, a 3-tone
         NB-IoT unit 0.58-0.67, GSM bursts <= 0.43, one RB or more <= 0.33.  A tone that a click's
         leftovers widened keeps its share while its 98% span reads an RB or more.
+    in_clicks : bool
+        Seen in a capture full of impulsive noise (``rfscan.dsp.pipeline.IMPULSIVE_CAPTURE``): the
+        shape of a weak burst there is not trusted to name a technology (clicks too weak to be found
+        leave weak bursts of random shape).  Set by the pipeline, carried with the burst so that an
+        emitter built later from many captures (a survey's dwells) still knows it.
     """
 
     start_s: float
@@ -382,6 +387,7 @@ class Burst:
     drift_t: float = 0.0
     impulsive: float = 0.0
     tone_share: float = 0.0
+    in_clicks: bool = False
 
     @property
     def end_s(self) -> float:

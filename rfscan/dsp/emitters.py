@@ -51,9 +51,6 @@ class Watch:
     center_hz: float
     span_hz: float
     watched_s: float
-    #: The capture was full of impulsive noise (``rfscan.dsp.pipeline.IMPULSIVE_CAPTURE``): the shape
-    #: of a weak burst there is not trusted to name a technology.
-    clicks: bool = False
 
     def contains(self, freq_hz: float) -> bool:
         """True when ``freq_hz`` lies inside the span."""
@@ -460,7 +457,7 @@ def _make_emitter(bs: list[Burst], watches: Sequence[Watch], pair: str) -> tuple
         span_s=last - first,
         impulsive=np.array([b.impulsive for b in bs]),
         tone_shares=np.array([b.tone_share for b in bs]),
-        in_clicks=any(w.clicks for w in relevant),
+        in_clicks=2 * sum(b.in_clicks for b in bs) >= len(bs),
     )
     cls: Classification = classify(feats)
     return Emitter(

@@ -521,10 +521,9 @@ def analyze_blocks(
     if set_aside:
         drop = {id(b) for b in set_aside}
         real = [b for b in real if id(b) not in drop]
-    watches = [
-        Watch(c, sample_rate_hz, cap.samples / sample_rate_hz, clicks=c in impulsive_caps)
-        for c, cap in captures.items()
-    ]
+    if impulsive_caps:
+        real = [replace(b, in_clicks=True) if b.center_hz in impulsive_caps else b for b in real]
+    watches = [Watch(c, sample_rate_hz, cap.samples / sample_rate_hz) for c, cap in captures.items()]
     emitters, assignment = build_emitters(real, watches)
     real = [replace(b, emitter=k) for b, k in zip(real, assignment, strict=True)]
     frames_total = sum(c.spectra.frames for c in captures.values())

@@ -379,3 +379,23 @@ def test_a_spur_seen_on_every_visit_of_a_sweep_has_no_pieces() -> None:
     ems, assignment = build_emitters([*visits, unit], watches)
     assert ems[assignment[0]].tech == "cw"
     assert ems[assignment[-1]].tech == "nbiot"
+
+
+def test_weak_bursts_mostly_seen_in_captures_full_of_clicks_are_not_named() -> None:
+    """The clicks flag travels with each burst, so an emitter built from several captures (a survey's
+    dwells, each analysed apart) knows where its bursts were seen.  Two weak GSM access-burst shapes
+    (6.2 dB, 120 kHz, no period): named GSM when clean; "unknown" when at least half were seen in a
+    capture full of clicks; named again when only one of three was."""
+    from rfscan.dsp import Watch, build_emitters
+
+    watches = [Watch(900e6, 2.4e6, 0.2)]
+    clean = [_burst(899.4e6, 120e3, t, duration_s=0.28e-3, snr_db=6.2) for t in (0.013, 2.71, 5.3)]
+    (e,), _ = build_emitters(clean[:2], watches)
+    assert e.tech == "gsm", e.reason
+    half = [clean[0], replace(clean[1], in_clicks=True)]
+    (e,), _ = build_emitters(half, watches)
+    assert e.tech == "unknown"
+    assert "capture full of clicks" in e.reason
+    one_of_three = [*clean[:2], replace(clean[2], in_clicks=True)]
+    (e,), _ = build_emitters(one_of_three, watches)
+    assert e.tech == "gsm", e.reason

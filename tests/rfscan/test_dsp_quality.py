@@ -1270,7 +1270,7 @@ def test_nprach_preambles_are_measured_whole_and_named_nbiot_or_nothing(fmt: int
 @pytest.mark.parametrize("seed", [1, 3])
 def test_a_weak_access_burst_is_named_in_a_clean_capture_and_not_in_one_full_of_clicks(seed: int) -> None:
     # A GSM access burst at 7 dB: named GSM from its shape in a clean capture.  In a capture full of
-    # arcing clicks (Watch.clicks) a weak burst may be what clicks too weak to be found left (GSM- and
+    # arcing clicks (Burst.in_clicks) a weak burst may be what clicks too weak to be found left (GSM- and
     # LTE-shaped ones at 3-6 dB were named uplinks in quiet benchmark scenes): it is reported, unnamed.
     rach = {"kind": "gsm_rach", "id": "rach", "freq_hz": CENTER - 600e3, "snr_db": 7.0, "start_s": 0.05}
     clean, _ = _analyze(_scene([rach], seed, duration_s=0.3))

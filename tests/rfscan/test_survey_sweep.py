@@ -94,6 +94,21 @@ def _check_emitters(doc: dict[str, Any]) -> None:
         assert e["burst_count"] >= 2
 
 
+def _plan_for(src: Any, spans: Any, **kw: Any) -> Any:
+    """The hop plan a sweep makes for one open source (its tuner's reach, retune time and transfers)."""
+    from rfscan.survey.engine import source_hop_quantum_s, source_overhead_s
+    from rfscan.survey.plan import plan_hops
+
+    return plan_hops(
+        spans,
+        2.4e6,
+        tuner_ranges_hz=src.tuner.ranges_hz,
+        settle_s=source_overhead_s(src),
+        hop_quantum_s=source_hop_quantum_s(src),
+        **kw,
+    )
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -408,8 +423,8 @@ def test_slow_analysis_drops_rtl_tcp_dwells_instead_of_stalling_the_stream(scene
     no quiet moment would then mark the live edge: the reader drops the dwells it cannot queue, the
     dropped ones are counted and not counted as watched, and every burst still lies on its modem."""
     from rfscan.sources import open_source
-    from rfscan.survey.engine import SurveyEngine, source_hop_quantum_s, source_overhead_s
-    from rfscan.survey.plan import plan_hops, resolve_spans
+    from rfscan.survey.engine import SurveyEngine
+    from rfscan.survey.plan import resolve_spans
 
     class SlowObserver:
         def dwell(self, hop: Any, pass_index: int, t_s: float, spectra: Any, bursts: Any) -> None:
@@ -423,13 +438,7 @@ def test_slow_analysis_drops_rtl_tcp_dwells_instead_of_stalling_the_stream(scene
         open_source(srv.url + IN_PROCESS_MARGIN) as src,
     ):
         spans, _ = resolve_spans("B20", None)
-        plan = plan_hops(
-            spans,
-            2.4e6,
-            tuner_ranges_hz=src.tuner.ranges_hz,
-            settle_s=source_overhead_s(src),
-            hop_quantum_s=source_hop_quantum_s(src),
-        )
+        plan = _plan_for(src, spans)
         engine = SurveyEngine([src], plan, region="eu", passes=4, observer=SlowObserver())
         engine.run()
     faults = engine.fault_doc()
@@ -470,3 +479,64 @@ def test_a_spur_where_two_hops_overlap_is_always_on_not_a_modem(tmp_path: Path) 
     assert any(e["tech"] == "cw" for e in near if e["burst_count"] >= 2), [
         (e["tech"], e["burst_count"], e["reason"]) for e in near
     ]
+
+
+# Six weak GSM access bursts (7 dB) on ARFCN 47 of P-GSM900; with ``ARCING`` appended, arcing clicks
+# over the whole capture.
+WEAK_RACH_SCENE = """
+[scene]
+name = "weak-rach"
+seed = 3
+duration_s = 2.0
+center_hz = 900e6
+sample_rate_hz = 2.4e6
+noise_dbfs = -45.0
+region = "eu"
+
+[[emitter]]
+kind = "gsm_rach"
+id = "rach"
+freq_hz = 899.4e6
+snr_db = 7.0
+times_s = [0.05, 0.33, 0.61, 0.95, 1.27, 1.61]
+"""
+ARCING = """
+[[emitter]]
+kind = "impulse"
+id = "arcing"
+freq_hz = 900e6
+snr_db = 32.0
+rate_hz = 1500.0
+periodic = false
+click_s = 4e-6
+"""
+
+
+@pytest.mark.parametrize("arcing", [False, True])
+def test_survey_emitters_know_which_dwells_were_full_of_clicks(tmp_path: Path, arcing: bool) -> None:
+    """Each dwell is analysed apart and the survey builds its emitters from all their bursts: the
+    clicks flag travels with each burst, so weak short bursts seen in dwells full of clicks (what
+    clicks too weak to be found leave) are reported unnamed in the survey too, as ``analyze`` does.
+    Without the clicks the same weak access bursts are named GSM."""
+    from rfscan.sources import open_source
+    from rfscan.survey.engine import SurveyEngine
+    from rfscan.survey.plan import RequestedSpan
+
+    scene = tmp_path / "scene.toml"
+    scene.write_text(WEAK_RACH_SCENE + (ARCING if arcing else ""))
+    with open_source(f"sim://{scene}") as src:
+        spans = [RequestedSpan(name="ARFCN 47", link="uplink", low_hz=899.2e6, high_hz=899.6e6)]
+        plan = _plan_for(src, spans, dwell_s=0.25)
+        engine = SurveyEngine([src], plan, region="eu", passes=6)
+        engine.run()
+    near = [r.burst for r in engine.bursts if abs(r.burst.freq_hz - 899.4e6) < 100e3]
+    assert len(near) >= 3, [(b.start_s, b.freq_hz, b.snr_db) for b in near]
+    assert all(b.snr_db < 8.0 for b in near)
+    assert all(b.in_clicks == arcing for b in near)
+    docs, _ = engine.emitters()
+    (e,) = [d for d in docs if abs(d["freq_hz"] - 899.4e6) < 100e3]
+    if arcing:
+        assert e["tech"] == "unknown"
+        assert "capture full of clicks" in e["reason"]
+    else:
+        assert e["tech"] == "gsm", e["reason"]
