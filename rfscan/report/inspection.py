@@ -12,7 +12,12 @@ Inputs are the JSON documents the other tools write:
 :func:`load_input` reads and hashes one file and says what it is; :func:`build_report` joins the
 documents into the machine form (``schema: modemhunt.inspection/1``): verdict, findings, emitters,
 coverage with probability of intercept, ports, USB devices, modem identities and the evidence
-(SHA-256 of every input, recordings, tool versions, who and where). :func:`render_html` makes
+(SHA-256 of every input, recordings, tool versions, who and where).  Findings come in three
+levels: ``bad`` (a cellular emitter in an uplink band, an identified modem), ``warn`` (evidence
+that is undecided, such as a cellular emitter whose link depends on the region) and ``info`` (one
+note per radio input counting the signals in uplink bands that no technology was named for: too
+weak or too short to measure, or shaped like interference, as a modem too weak to identify would
+read; the verdict's level does not change for it). :func:`render_html` makes
 the page (no script, nothing remote: see :mod:`rfscan.report.page`), :func:`render_pdf` a PDF.
 
 Every string read from an input passes through :func:`serialprobe.sanitize.terminal_safe`
@@ -601,7 +606,9 @@ def _when(e: Mapping[str, Any]) -> str:
         end = f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}"
         return f"between {a:%Y-%m-%d %H:%M:%S} and {end} UTC"
     if e["first_s"] is not None and e["last_s"] is not None:
-        return f"between {e['first_s']:.3f} s and {e['last_s']:.3f} s from the start of the recording"
+        # (a burst from the first frame may read a few microseconds before it: no "-0.000 s")
+        first, last = max(e["first_s"], 0.0), max(e["last_s"], 0.0)
+        return f"between {first:.3f} s and {last:.3f} s from the start of the recording"
     return "at an unknown time"
 
 
@@ -702,6 +709,23 @@ def _findings(
             elif e["undecided_cellular"]:
                 text = f"{emitter_sentence(e)}: {e['link_reason'] or 'no reason given'}"
                 out.append({"level": "warn", "kind": "rf-undecided", "text": text, "input": section["input"]})
+        unnamed = _unidentified_uplinks(section)
+        if unnamed:
+            best = max(unnamed, key=lambda e: -math.inf if e["snr_db"] is None else e["snr_db"])
+            n = len(unnamed)
+            out.append(
+                {
+                    "level": "info",
+                    "kind": "rf-unidentified",
+                    "input": section["input"],
+                    "text": (
+                        f"{n} signal{'s' if n != 1 else ''} in uplink bands not named as any technology "
+                        "(too weak or too short to measure, or shaped like interference: clicks, a spur "
+                        "fading in and out); a modem too weak to identify reads the same. The strongest: "
+                        f"{emitter_sentence(best)}"
+                    ),
+                }
+            )
         if not section["complete"]:
             out.append(
                 {
@@ -762,6 +786,11 @@ def _findings(
     return [{k: v for k, v in f.items() if k != "input"} for f in ordered]
 
 
+def _unidentified_uplinks(section: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Emitters of an RF section in an uplink band that no technology was named for."""
+    return [e for e in section["emitters"] if e["link"] == "uplink" and e["tech"] in (None, "unknown")]
+
+
 def _verdict(
     findings: Sequence[Mapping[str, Any]],
     rf: Sequence[Mapping[str, Any]],
@@ -770,6 +799,8 @@ def _verdict(
     usb: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     level = max((f["level"] for f in findings), key=lambda v: _LEVELS[v], default="ok")
+    if level == "info":  # notes do not change the verdict
+        level = "ok"
     n_bad = sum(f["level"] == "bad" for f in findings)
     if level == "bad":
         headline = f"Cellular modem found: {n_bad} piece{'s' if n_bad != 1 else ''} of evidence."
@@ -779,6 +810,11 @@ def _verdict(
         parts = []
         if rf:
             parts.append("No cellular uplink seen in the watched spans.")
+            unnamed = sum(len(_unidentified_uplinks(section)) for section in rf)
+            if unnamed:
+                parts.append(
+                    f"{unnamed} signal{'s' if unnamed != 1 else ''} there could not be named: see Findings."
+                )
         if probes or ports or usb:
             parts.append("No modem found on the serial ports and USB devices examined.")
         if rf:
@@ -1161,7 +1197,7 @@ def render_html(report: Mapping[str, Any], figures: Sequence[Plot] = ()) -> str:
             ["evidence (level \u00b7 finding \u00b7 input)"],
             [
                 [
-                    {"bad": "MODEM", "warn": "POSSIBLE"}.get(f["level"], f["level"])
+                    {"bad": "MODEM", "warn": "POSSIBLE", "info": "NOTE"}.get(f["level"], f["level"])
                     + f" \u00b7 {f['text']} \u00b7 "
                     + ", ".join(f"[{i}]" for i in f["inputs"])
                 ]

@@ -106,7 +106,7 @@ def test_crane_cabinet_report_names_every_uplink_modem(crane: Path, tmp_path: Pa
             and f"SNR {e['snr_db']:.0f} dB" in t
             for t in matching
         ), (freq, matching)
-    rank = {"bad": 0, "warn": 1, "ok": 2}
+    rank = {"bad": 0, "warn": 1, "info": 2}
     levels = [rank[f["level"]] for f in report["findings"]]
     assert levels == sorted(levels)  # modems first
     # the verdict comes first on the page, before any table or plot
@@ -117,6 +117,30 @@ def test_crane_cabinet_report_names_every_uplink_modem(crane: Path, tmp_path: Pa
     # plots are embedded (data: URIs only; nothing remote)
     assert page.count('src="data:image/png;base64,') >= 3
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
+
+
+def test_signals_in_uplink_bands_that_were_not_named_are_noted(tmp_path: Path) -> None:
+    """drive-cabinet holds no modem, but a spur fading in and out in P-GSM900's uplink: it is not
+    named (no modem) yet a modem too weak to identify would read the same, so the report notes it
+    without changing the verdict."""
+    doc = json.loads(_analyze(tmp_path, "drive-cabinet").read_text(encoding="utf-8"))
+    unnamed = [e for e in doc["emitters"] if e["link"] == "uplink" and e["tech"] == "unknown"]
+    assert unnamed, [(e["tech"], e["link"]) for e in doc["emitters"]]
+    assert not [e for e in doc["emitters"] if is_cellular_uplink(e)]
+    report, page = _report(tmp_path, tmp_path / "drive-cabinet.json")
+    verdict = report["verdict"]
+    assert verdict["level"] == "ok"
+    n = len(unnamed)
+    assert f"{n} signal{'s' if n != 1 else ''} there could not be named" in verdict["headline"]
+    (note,) = [f for f in report["findings"] if f["kind"] == "rf-unidentified"]
+    assert note["level"] == "info"
+    assert note["text"].startswith(f"{n} signal")
+    best = max(unnamed, key=lambda e: e["snr_db"])
+    assert f"{best['freq_hz'] / 1e6:.3f} MHz" in note["text"]
+    assert f"SNR {best['snr_db']:.0f} dB" in note["text"]
+    assert "-0.000 s" not in note["text"]
+    assert f"NOTE \u00b7 {note['text']}" in page
+    assert 'class="verdict ok"' in page
 
 
 def test_capture_datetimes_give_utc_times(crane: Path, tmp_path: Path) -> None:
