@@ -22,7 +22,7 @@ chirp's evidence (nor NB-IoT unless repeated or long): their measured shapes are
 cellular one out.  A burst 100-250 kHz wide whose own centroid drifts one way through it (|t| >= 10,
 ``DRIFT_T_CHIRP``) is a chirp at any SNR: a weak LoRa packet's long pieces pass for NB-IoT units.
 A weak chirp breaks into short pieces whose centroid spread is mostly noise, but each piece's centroid
-still drifts with the chirp: >= 3 pieces of a weak emitter, wider than NB-IoT NPRACH's 45 kHz, that
+still drifts with the chirp: >= 3 pieces of a weak emitter, wider than 60 kHz, that
 nearly all drift the same way (Stouffer sum of their regression t statistics,
 :attr:`rfscan.dsp.detect.Burst.drift_t`) are "noncellular"; a stationary or hopping signal's pieces
 drift both ways.  A weak narrow unit (a single NB-IoT tone reads as narrow as a CW spur) is NB-IoT
@@ -98,6 +98,11 @@ LTE_MAX_PERIOD_S = 0.32
 #: reads 25-110 kHz (its pi/2-BPSK sidelobes, less those under the noise), so a weak narrow "unit"
 #: must be wider than this or last an NB-IoT unit length.
 CW_MAX_HZ = 45e3
+#: A weak tone's 98% span reads wider than the tone (the noise of its sides): 15 kHz NB-IoT tones at
+#: 6-10 dB in their own width read 29-83 kHz (8 ms units, 8 seeds each); a spur fading in and out at
+#: 5-8 dB read 48 kHz (quiet scene 940646).  Three or more weak bursts up to this width, too weak to
+#: measure their shape, flag an intermittent narrow interferer (``Classification.interferer``).
+WEAK_TONE_MAX_HZ = 90e3
 #: A burst with this share of its energy in three adjacent bins (:attr:`rfscan.dsp.detect.Burst.tone_share`)
 #: is shaped as a tone, narrower than ~3 NB-IoT tones of 15 kHz (a 3-tone unit reads 0.58-0.67, a
 #: single 15 kHz tone 0.87-0.88, a spur 0.94-0.98 through the Tukey window; a spur's bursts widened by
@@ -121,7 +126,10 @@ NARROW_UNIT_S = (2e-3, 64e-3)
 #: sync down-chirps may give a few of the other sign; with the z gate, 5 of 6 noise pieces agreeing
 #: by chance is rare).  A piece holding a frequency step also gives a large |t| (an NB-IoT
 #: NPRACH tone hops by 3.75 or 22.5 kHz every 1.4 ms, TS 36.211 10.1.6), but its steps go both ways;
-#: and the pieces must be wider than DRIFT_MIN_HZ, more than the 45 kHz that NPRACH hops within.
+#: and the pieces must be wider than DRIFT_MIN_HZ.  That width does not keep NPRACH out by itself:
+#: its tone hops within 45 kHz, but its pieces read 46-73 kHz (the tone's own width and the
+#: window's); its steps going both ways do (8-32 repetitions at 10-17 dB in 3.75 kHz were never
+#: "noncellular", stop 15).
 DRIFT_T_CLIP = 4.0
 DRIFT_Z_MIN = 4.0
 DRIFT_MIN_PIECES = 3
@@ -200,10 +208,10 @@ class Classification:
     #: Other technologies whose transmissions have the same measured shape and timing (e.g. a
     #: one-RB repetition train: NB-IoT 12-tone NPUSCH or one-PRB LTE-M); empty when none.
     alternatives: tuple[str, ...] = ()
-    #: Narrow bursts switching on and off at random lengths, or several weak ones as narrow as a tone
-    #: (a spur fading in and out, an intermittent interferer): up to three weaker bursts beside its
-    #: pieces, on its frequency, are its pieces too (``rfscan.dsp.emitters``, which also counts an
-    #: always-on tone that came in pieces).
+    #: Narrow bursts switching on and off at random lengths, or several weak ones about as narrow as a
+    #: tone (``WEAK_TONE_MAX_HZ``): a spur fading in and out, an intermittent interferer.  A few
+    #: weaker bursts beside its pieces, on its frequency, are its pieces too (``rfscan.dsp.emitters``,
+    #: which also counts an always-on tone that came in pieces).
     interferer: bool = False
 
 
@@ -684,13 +692,13 @@ def classify(f: EmitterFeatures) -> Classification:
             "or period (several emitters overlapping?)",
         )
     if weak and med_snr is not None:
-        # Several weak bursts as narrow as a tone: a weak spur fading in and out (an interferer).
+        # Several weak bursts about as narrow as a tone: a weak spur fading in and out (an interferer).
         return Classification(
             "unknown",
             0.2,
             f"{n} weak burst(s) (median SNR {med_snr:.1f} dB) of "
             f"{med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too weak to measure their shape",
-            interferer=n >= 3 and med_bw <= CW_MAX_HZ,
+            interferer=n >= 3 and med_bw <= WEAK_TONE_MAX_HZ,
         )
     return Classification(
         "unknown", 0.2, f"{n} burst(s) of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too little to tell"

@@ -14,10 +14,10 @@ least 0.8 ms long, whose centres are a whole number of 1.08 MHz narrowbands apar
 half their width difference) and which alternate with a short retuning gap (a dwell of one ends at most
 0.35 ms before a dwell of the other starts) are one LTE-M UE hopping between two narrowbands (Rel-13
 eMTC: TS 36.211 5.2.4 narrowbands of 6 PRBs, 5.2.5 guard period of up to 2 SC-FDMA symbols, ~0.14 ms, at
-each retune); the emitter spans both.  Last, up to three bursts named cellular on the frequency of an
-intermittent narrow interferer (a spur fading in and out, see ``Classification.interferer``), beside
-its pieces in time and no stronger, are named "unknown": one of its pieces read wider
-(:func:`_piece_of_interferer`).
+each retune); the emitter spans both.  Last, a few bursts with no period named cellular on the
+frequency of an intermittent narrow interferer (a spur fading in and out, see
+``Classification.interferer``), beside its pieces in time and no stronger, are named "unknown": some
+of its pieces read wider (:func:`_piece_of_interferer`).
 
 Period: the smallest lag ``T`` such that at least 60% of the burst starts ``s`` (with ``s + T`` inside
 the observed span) have another start within ``tol`` of ``s + T``; candidates are the lags to the next
@@ -343,7 +343,7 @@ def build_emitters(
     paired.update(g for p in hops for g in p)
     merged.extend((g, "") for gi, g in enumerate(groups) if gi not in paired)
     made = [(*_make_emitter([bursts[i] for i in idx], watches, pair), idx) for idx, pair in merged]
-    interferers = [(e, _piece_times([bursts[i] for i in idx])) for e, inter, idx in made if inter]
+    interferers = [_interferer(e, [bursts[i] for i in idx]) for e, inter, idx in made if inter]
     emitters = [(_piece_of_interferer(e, interferers), idx) for e, _, idx in made]
     emitters.sort(key=lambda e: e[0].freq_hz)
     assignment = [-1] * len(bursts)
@@ -356,40 +356,56 @@ def build_emitters(
 #: A burst is a piece of an intermittent interferer only within this time (s) of one of its pieces
 #: (the simulated spurs fading in and out stay off for up to ~0.13 s).
 PIECE_NEAR_S = 0.25
-#: At most this many bursts are taken for an interferer's pieces (a modem sending more often, or
-#: periodically, keeps its name).
+#: At most this many bursts, or this share of the interferer's own pieces when that is more, are
+#: taken for an interferer's pieces (a modem sending more often, or periodically, keeps its name).
+#: A spur that came in 32 pieces left 4 weak NB-IoT-length ones out of its group (quiet scene
+#: 940572); one in 240 pieces left 10 (940248).
 PIECE_MAX_BURSTS = 3
+PIECE_MAX_SHARE = 0.25
 
 
-def _piece_times(bs: list[Burst]) -> NDArray[np.float64]:
-    """Start and end (rows) of an interferer's pieces (its always-on records left out), by start."""
+@dataclass(frozen=True)
+class _Interferer:
+    """An intermittent narrow interferer: its emitter, the start and end of its pieces (rows, by
+    start; its always-on records left out) and its strongest burst's SNR."""
+
+    emitter: Emitter
+    pieces: NDArray[np.float64]
+    max_snr_db: float
+
+
+def _interferer(e: Emitter, bs: list[Burst]) -> _Interferer:
     pieces = sorted((b.start_s, b.end_s) for b in bs if not b.always_on)
-    return np.array(pieces, np.float64).reshape(-1, 2)
+    return _Interferer(e, np.array(pieces, np.float64).reshape(-1, 2), max(b.snr_db for b in bs))
 
 
-def _piece_of_interferer(e: Emitter, interferers: Sequence[tuple[Emitter, NDArray[np.float64]]]) -> Emitter:
+def _piece_of_interferer(e: Emitter, interferers: Sequence[_Interferer]) -> Emitter:
     """``e`` named "unknown" when it is a piece of an intermittent narrow interferer, else ``e``.
 
     A spur fading in and out is cut into narrow bursts of random length; its weak pieces read up to
     several times wider (a fading edge, clicks' leftovers) and their centre moves by a third of that
     width, so one can fall out of the spur's frequency group and, alone, last a whole NB-IoT length
     (a strong one switching on splatters: a 48 ms piece read 273 kHz wide, an LTE-M train).  Such a
-    piece is up to ``PIECE_MAX_BURSTS`` bursts with no period, no stronger than the interferer (its
-    median burst SNR), within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its
-    frequency: its centre inside the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``),
-    its band holding the interferer's centre.  No measurement here tells such a piece from a modem's;
-    a modem sending more often, periodically, or stronger than the spur keeps its name.
+    piece is up to ``PIECE_MAX_BURSTS`` bursts (or ``PIECE_MAX_SHARE`` of the interferer's pieces)
+    with no period, no stronger than the interferer (its strongest burst: a spur mostly on reads far
+    stronger in its always-on record than in its pieces), within ``PIECE_NEAR_S`` of one of the
+    interferer's pieces, and on its frequency: its centre inside the interferer's band or, one RB
+    wide or less (``ONE_RB_MAX_HZ``), its band holding the interferer's centre.  No measurement here
+    tells such a piece from a modem's; a modem sending periodically, more often than the spur comes
+    and goes, or stronger than the spur keeps its name.
     """
-    if e.tech not in CELLULAR_TECHS or e.burst_count > PIECE_MAX_BURSTS or e.period_s is not None:
+    if e.tech not in CELLULAR_TECHS or e.period_s is not None:
         return e
     # Narrow: one centre inside the other's band.  Wider (a strong spur switching on splatters): its
     # centre on the interferer's own narrow band.
     reach = e.bandwidth_hz if e.bandwidth_hz <= ONE_RB_MAX_HZ else 0.0
-    for i, pieces in interferers:  # a loop over the few interferers of a capture
+    for it in interferers:  # a loop over the few interferers of a capture
+        i, pieces = it.emitter, it.pieces
         near = (pieces[:, 0] <= e.last_s + PIECE_NEAR_S) & (pieces[:, 1] >= e.first_s - PIECE_NEAR_S)
         if (
-            e.burst_count < i.burst_count
-            and e.snr_db <= i.snr_db
+            e.burst_count <= max(PIECE_MAX_BURSTS, PIECE_MAX_SHARE * pieces.shape[0])
+            and e.burst_count < i.burst_count
+            and e.snr_db <= it.max_snr_db
             and abs(e.freq_hz - i.freq_hz) <= max(reach, i.bandwidth_hz) / 2
             and bool(near.any())
         ):

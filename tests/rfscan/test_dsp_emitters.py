@@ -367,6 +367,58 @@ def test_a_lone_narrow_burst_on_other_interferers_is_their_piece(host: str) -> N
     assert ems[assignment[-1]].tech == alone.tech == "nbiot"
 
 
+def test_a_spur_in_many_pieces_leaves_a_few_more_out_of_its_group() -> None:
+    """A spur that came in many pieces can leave more than three weak ones out of its frequency group
+    (a spur in 32 pieces left 4 NB-IoT-length ones, quiet scene 940572): up to a quarter of its own
+    pieces are read as its pieces.  Beside a spur in only 8 pieces the same 4 bursts keep their name,
+    and so does a periodic session of them however many pieces the spur came in."""
+    from rfscan.dsp import Watch, build_emitters
+
+    f0 = 1733.47e6
+    watches = [Watch(1732.9e6, 2.4e6, 5.0)]
+    spur = _fading_spur(f0, 1)
+    assert len(spur) >= 16
+    units = [_narrow(f0 + 5e3, 104e3, t, 16.0e-3, 4.2) for t in (0.0185, 2.10, 2.31, 4.70)]
+    (alone,), _ = build_emitters(units, watches)
+    assert alone.tech == "nbiot", alone.reason
+    ems, assignment = build_emitters([*spur, *units], watches)
+    got = ems[assignment[-1]]
+    assert got.burst_count == 4
+    assert got.tech == "unknown"
+    assert "intermittent narrow interferer" in got.reason
+    few = [b for b in spur if b.start_s < 0.02 or 2.0 < b.start_s < 2.4 or b.start_s > 4.6][:8]
+    ems, assignment = build_emitters([*few, *units], watches)
+    assert ems[assignment[0]].tech == "unknown"
+    assert ems[assignment[-1]].tech == "nbiot"
+    periodic = [_narrow(f0 + 5e3, 104e3, 0.5 + 0.32 * k, 16.0e-3, 4.2) for k in range(8)]
+    ems, assignment = build_emitters([*spur, *periodic], watches)
+    assert ems[assignment[-1]].period_s == pytest.approx(0.32, rel=0.01)
+    assert ems[assignment[-1]].tech == "nbiot"
+
+
+def test_a_spur_mostly_on_is_as_strong_as_its_always_on_record() -> None:
+    """A spur on most of the time reads far stronger in its always-on record (32 dB) than in its pieces
+    (17 dB, measured over a floor it raises): an 8 ms NB-IoT-shaped piece at 17.6 dB 37 kHz off its
+    centre (quiet scene 940574) is one of its pieces.  Without that record the spur is no stronger
+    than 12 dB and the burst keeps its name."""
+    from rfscan.dsp import Watch, build_emitters
+
+    f0 = 1728.6265e6
+    watches = [Watch(1728.561e6, 2.4e6, 5.0)]
+    spur = [replace(b, center_hz=1728.561e6) for b in _fading_spur(f0, 2)]
+    record = replace(spur[0], start_s=0.0, duration_s=5.0, snr_db=32.2, always_on=True)
+    piece = replace(_narrow(f0 - 52.7e3, 126e3, 2.0668, 8.012e-3, 17.6), center_hz=1728.561e6)
+    (alone,), _ = build_emitters([piece], watches)
+    assert alone.tech == "nbiot", alone.reason
+    ems, assignment = build_emitters([record, *spur, piece], watches)
+    assert ems[assignment[0]].tech == "cw"
+    got = ems[assignment[-1]]
+    assert got.tech == "unknown"
+    assert "intermittent narrow interferer" in got.reason
+    ems, assignment = build_emitters([*spur, piece], watches)
+    assert ems[assignment[-1]].tech == "nbiot"
+
+
 def test_a_spur_seen_on_every_visit_of_a_sweep_has_no_pieces() -> None:
     """A steady spur gives one always-on record per dwell of a sweep: no fading, so a weaker NB-IoT
     unit on its frequency keeps its name (revisits are no pieces)."""

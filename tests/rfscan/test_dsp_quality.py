@@ -1216,8 +1216,8 @@ def test_modems_beside_fading_spurs_keep_their_names(seed: int) -> None:
 def test_modems_on_a_weaker_fading_spur_keep_their_names(seed: int) -> None:
     # A spur fading in and out 40 kHz from the centre of a 12-tone NB-IoT allocation, weaker than
     # the modem: one unit at 20 dB, and a session of four units 0.1 s apart on another spur, keep
-    # their names (the piece rule takes only bursts no stronger than the spur, one or two, with no
-    # period).
+    # their names (the piece rule takes only a few bursts no stronger than the spur's strongest
+    # piece, with no period).
     f_one, f_four = CENTER - 500e3, CENTER + 500e3
     modems = [
         {"kind": "nbiot", "id": "one", "freq_hz": f_one, "snr_db": 20.0, "tones": 12, "duration_s": 0.008,
