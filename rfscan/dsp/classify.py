@@ -100,8 +100,10 @@ LTE_MAX_PERIOD_S = 0.32
 CW_MAX_HZ = 45e3
 #: A weak tone's 98% span reads wider than the tone (the noise of its sides): 15 kHz NB-IoT tones at
 #: 6-10 dB in their own width read 29-83 kHz (8 ms units, 8 seeds each); a spur fading in and out at
-#: 5-8 dB read 48 kHz (quiet scene 940646).  Three or more weak bursts up to this width, too weak to
-#: measure their shape, flag an intermittent narrow interferer (``Classification.interferer``).
+#: 5-8 dB read 48 kHz (quiet scene 940646; median tone share 0.98).  Three or more weak bursts too
+#: weak to measure their shape flag an intermittent narrow interferer (``Classification.interferer``)
+#: up to CW_MAX_HZ, and up to this width when shaped as a tone (at least half of them with a tone
+#: share >= TONE_SHARE: not the fragments of a weak multi-tone NB-IoT unit).
 WEAK_TONE_MAX_HZ = 90e3
 #: A burst with this share of its energy in three adjacent bins (:attr:`rfscan.dsp.detect.Burst.tone_share`)
 #: is shaped as a tone, narrower than ~3 NB-IoT tones of 15 kHz (a 3-tone unit reads 0.58-0.67, a
@@ -698,7 +700,7 @@ def classify(f: EmitterFeatures) -> Classification:
             0.2,
             f"{n} weak burst(s) (median SNR {med_snr:.1f} dB) of "
             f"{med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too weak to measure their shape",
-            interferer=n >= 3 and med_bw <= WEAK_TONE_MAX_HZ,
+            interferer=n >= 3 and (med_bw <= CW_MAX_HZ or (med_bw <= WEAK_TONE_MAX_HZ and tone_like)),
         )
     return Classification(
         "unknown", 0.2, f"{n} burst(s) of {med_dur * 1e3:.2f} ms x {med_bw / 1e3:.0f} kHz: too little to tell"

@@ -1588,6 +1588,7 @@ def _merge_group(g: list[Burst]) -> Burst:
         impulsive=float(sum(b.impulsive * b.frames for b in g) / max(steps, 1)),
         # Pieces of one tone (cut in time) keep its share; pieces side by side are no tone.
         tone_share=float(w @ np.array([b.tone_share for b in g])) if np.ptp(cen) <= _TONE_SPREAD_HZ else 0.0,
+        in_clicks=any(b.in_clicks for b in g),  # (set after the merge in the pipeline; kept if not)
     )
 
 

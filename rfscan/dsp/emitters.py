@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rfscan.bands.classify import CELLULAR_TECHS
-from rfscan.dsp.classify import ONE_RB_MAX_HZ, Classification, EmitterFeatures, classify
+from rfscan.dsp.classify import ONE_RB_MAX_HZ, WEAK_SNR_DB, Classification, EmitterFeatures, classify
 from rfscan.dsp.detect import Burst
 
 __all__ = ["Emitter", "Watch", "build_emitters", "estimate_period", "group_by_frequency"]
@@ -356,27 +356,33 @@ def build_emitters(
 #: A burst is a piece of an intermittent interferer only within this time (s) of one of its pieces
 #: (the simulated spurs fading in and out stay off for up to ~0.13 s).
 PIECE_NEAR_S = 0.25
-#: At most this many bursts, or this share of the interferer's own pieces when that is more, are
-#: taken for an interferer's pieces (a modem sending more often, or periodically, keeps its name).
-#: A spur that came in 32 pieces left 4 weak NB-IoT-length ones out of its group (quiet scene
-#: 940572); one in 240 pieces left 10 (940248).
+#: At most this many bursts are taken for an interferer's pieces (a modem sending more often, or
+#: periodically, keeps its name) ...
 PIECE_MAX_BURSTS = 3
+#: ... or, bursts under WEAK_SNR_DB (too weak for their shape to tell), up to this share of the
+#: interferer's own pieces: a spur that came in 32 pieces left 4 weak (4.2 dB) NB-IoT-length ones
+#: out of its group (quiet scene 940572).  Not stronger ones: an aperiodic session of 8 NB-IoT
+#: units at 14 dB beside a spur is a modem (its 10 such bursts beside a spur in 240 pieces, 940248,
+#: stay a false uplink).
 PIECE_MAX_SHARE = 0.25
 
 
 @dataclass(frozen=True)
 class _Interferer:
     """An intermittent narrow interferer: its emitter, the start and end of its pieces (rows, by
-    start; its always-on records left out) and its strongest burst's SNR."""
+    start; its always-on records left out), and its level: the median SNR of its bursts, or of its
+    always-on record when that is more (a spur on most of the time reads far stronger over the
+    whole capture than in its pieces, measured over a floor it raises)."""
 
     emitter: Emitter
     pieces: NDArray[np.float64]
-    max_snr_db: float
+    level_db: float
 
 
 def _interferer(e: Emitter, bs: list[Burst]) -> _Interferer:
     pieces = sorted((b.start_s, b.end_s) for b in bs if not b.always_on)
-    return _Interferer(e, np.array(pieces, np.float64).reshape(-1, 2), max(b.snr_db for b in bs))
+    level = max([e.snr_db, *(b.snr_db for b in bs if b.always_on)])
+    return _Interferer(e, np.array(pieces, np.float64).reshape(-1, 2), level)
 
 
 def _piece_of_interferer(e: Emitter, interferers: Sequence[_Interferer]) -> Emitter:
@@ -386,13 +392,12 @@ def _piece_of_interferer(e: Emitter, interferers: Sequence[_Interferer]) -> Emit
     several times wider (a fading edge, clicks' leftovers) and their centre moves by a third of that
     width, so one can fall out of the spur's frequency group and, alone, last a whole NB-IoT length
     (a strong one switching on splatters: a 48 ms piece read 273 kHz wide, an LTE-M train).  Such a
-    piece is up to ``PIECE_MAX_BURSTS`` bursts (or ``PIECE_MAX_SHARE`` of the interferer's pieces)
-    with no period, no stronger than the interferer (its strongest burst: a spur mostly on reads far
-    stronger in its always-on record than in its pieces), within ``PIECE_NEAR_S`` of one of the
-    interferer's pieces, and on its frequency: its centre inside the interferer's band or, one RB
-    wide or less (``ONE_RB_MAX_HZ``), its band holding the interferer's centre.  No measurement here
-    tells such a piece from a modem's; a modem sending periodically, more often than the spur comes
-    and goes, or stronger than the spur keeps its name.
+    piece is up to ``PIECE_MAX_BURSTS`` bursts (weak ones: up to ``PIECE_MAX_SHARE`` of the
+    interferer's pieces) with no period, no stronger than the interferer (``_Interferer.level_db``),
+    within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its frequency: its centre inside
+    the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``), its band holding the
+    interferer's centre.  No measurement here tells such a piece from a modem's; a modem sending
+    periodically, more often, or stronger than the spur keeps its name.
     """
     if e.tech not in CELLULAR_TECHS or e.period_s is not None:
         return e
@@ -402,10 +407,13 @@ def _piece_of_interferer(e: Emitter, interferers: Sequence[_Interferer]) -> Emit
     for it in interferers:  # a loop over the few interferers of a capture
         i, pieces = it.emitter, it.pieces
         near = (pieces[:, 0] <= e.last_s + PIECE_NEAR_S) & (pieces[:, 1] >= e.first_s - PIECE_NEAR_S)
+        most = PIECE_MAX_BURSTS
+        if e.snr_db < WEAK_SNR_DB:
+            most = max(most, math.floor(PIECE_MAX_SHARE * pieces.shape[0]))
         if (
-            e.burst_count <= max(PIECE_MAX_BURSTS, PIECE_MAX_SHARE * pieces.shape[0])
+            e.burst_count <= most
             and e.burst_count < i.burst_count
-            and e.snr_db <= it.max_snr_db
+            and e.snr_db <= it.level_db
             and abs(e.freq_hz - i.freq_hz) <= max(reach, i.bandwidth_hz) / 2
             and bool(near.any())
         ):

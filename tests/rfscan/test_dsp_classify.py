@@ -359,9 +359,9 @@ def test_weak_bursts_in_a_capture_full_of_clicks_are_not_named() -> None:
 
 def test_several_weak_bursts_about_as_narrow_as_a_tone_are_an_interferer() -> None:
     # A spur fading in and out at 5-8 dB read 48 kHz in its 98% width (quiet scene 940646), more than
-    # a strong tone's CW_MAX_HZ: weak tones read up to ~83 kHz.  Three or more such weak bursts flag
-    # an intermittent interferer (whose pieces out of its group are then not named); one RB wide,
-    # or only two bursts, they do not.
+    # a strong tone's CW_MAX_HZ: weak tones read up to ~83 kHz.  Three or more such weak bursts shaped
+    # as a tone flag an intermittent interferer (whose pieces out of its group are then not named);
+    # one RB wide, only two bursts, or with their energy spread, they do not.
     # The first 20 of its 98 bursts: length (ms), 98% width (kHz), SNR (dB), tone share.
     dur = [0.42, 0.97, 0.54, 7.34, 1.29, 4.91, 11.94, 1.47, 1.82, 45.24, 5.01, 20.79, 17.39, 15.48, 19.47,
            17.47, 28.16, 4.36, 1.26, 29.21]  # fmt: skip
@@ -369,12 +369,12 @@ def test_several_weak_bursts_about_as_narrow_as_a_tone_are_an_interferer() -> No
     snr = [6.6, 6.5, 7.2, 4.5, 6.5, 7.9, 8.6, 8.4, 8.5, 3.1, 2.7, 3.1, 3.5, 3.3, 2.6, 4.3, 5.4, 8.1, 8.8, 4.0]
     tone = [0.98, 0.94, 0.98, 0, 0.95, 0.98, 0.98, 0.97, 0.98, 0, 0, 0, 0, 0, 0, 0, 0, 0.98, 0.99, 0]
 
-    def feats(n: int, widen: float) -> EmitterFeatures:
+    def feats(n: int, widen: float, spread: bool = False) -> EmitterFeatures:
         return _feat(
             [d * 1e-3 for d in dur[:n]],
             [b * 1e3 * widen for b in bw[:n]],
             snrs_db=np.array(snr[:n]),
-            tone_shares=np.array(tone[:n]),
+            tone_shares=np.full(n, 0.3) if spread else np.array(tone[:n]),
             occupancy=0.38,
         )
 
@@ -384,3 +384,5 @@ def test_several_weak_bursts_about_as_narrow_as_a_tone_are_an_interferer() -> No
     assert spur.interferer
     assert not classify(feats(20, 3.0)).interferer  # 180 kHz: one RB
     assert not classify(feats(2, 1.0)).interferer
+    # As wide, but with their energy spread (the fragments of a weak multi-tone NB-IoT unit): no spur.
+    assert not classify(feats(20, 1.0, spread=True)).interferer
