@@ -2,6 +2,7 @@
 
 :func:`parse_hz` turns such text into hertz and :func:`format_hz` does the reverse
 for display.  Both are used by every CLI option that takes a frequency or a rate.
+:func:`format_offset_s` writes a time from the start of a recording for reports.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import math
 import re
 
-__all__ = ["format_hz", "hz_arg", "parse_hz"]
+__all__ = ["format_hz", "format_offset_s", "hz_arg", "parse_hz"]
 
 #: Multiplier of each SI prefix accepted after a number (case-insensitive, like rtl_sdr/rtl_433,
 #: so ``m`` means mega: a milli-hertz radio frequency is never what was meant).
@@ -91,6 +92,15 @@ def format_hz(hz: float, unit: str = "Hz") -> str:
     if "e" not in text and "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text} {prefix}{unit}"
+
+
+def format_offset_s(seconds: float) -> str:
+    """Format a time from the start of a recording for humans: ``1.234 s``.
+
+    A burst from the first sample can be measured a few microseconds before it (its edge is
+    estimated between frames): it reads ``0.000 s``, never ``-0.000 s``.
+    """
+    return f"{max(seconds, 0.0):.3f} s"
 
 
 def hz_arg(text: str) -> float:

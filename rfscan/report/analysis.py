@@ -303,7 +303,7 @@ def build_document(
 
 def verdict_lines(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
     """A plain-words verdict and its level (bad, warn, ok) from an analyze document."""
-    from rfscan.units import format_hz
+    from rfscan.units import format_hz, format_offset_s
 
     uplinks = [e for e in doc["emitters"] if is_cellular_uplink(e)]
     unknown = [e for e in doc["emitters"] if e["link"] is None and e["tech"] in CELLULAR_TECHS]
@@ -313,7 +313,7 @@ def verdict_lines(doc: Mapping[str, Any]) -> tuple[str, list[str]]:
         lines.append(
             f"{e['tech'].upper()} uplink emitter, {band}, {format_hz(e['freq_hz'])}, "
             f"{e['burst_count']} burst{'s' if e['burst_count'] != 1 else ''} "
-            f"between {e['first_s']:.3f} s and {e['last_s']:.3f} s, "
+            f"between {format_offset_s(e['first_s'])} and {format_offset_s(e['last_s'])}, "
             f"SNR {e['snr_db']:.1f} dB"
         )
     for e in unknown:

@@ -49,6 +49,7 @@ from rfscan.bands.classify import CELLULAR_TECHS
 from rfscan.errors import InputError, RfscanError
 from rfscan.report.analysis import is_cellular_uplink
 from rfscan.report.plots import figure_canvas, png_bytes
+from rfscan.units import format_offset_s
 
 if TYPE_CHECKING:
     pass
@@ -606,9 +607,8 @@ def _when(e: Mapping[str, Any]) -> str:
         end = f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}"
         return f"between {a:%Y-%m-%d %H:%M:%S} and {end} UTC"
     if e["first_s"] is not None and e["last_s"] is not None:
-        # (a burst from the first frame may read a few microseconds before it: no "-0.000 s")
-        first, last = max(e["first_s"], 0.0), max(e["last_s"], 0.0)
-        return f"between {first:.3f} s and {last:.3f} s from the start of the recording"
+        first, last = format_offset_s(e["first_s"]), format_offset_s(e["last_s"])
+        return f"between {first} and {last} from the start of the recording"
     return "at an unknown time"
 
 
@@ -786,6 +786,11 @@ def _findings(
     return [{k: v for k, v in f.items() if k != "input"} for f in ordered]
 
 
+def finding_line(f: Mapping[str, Any]) -> str:
+    """A finding as a line of the verdict: a note (level ``info``) says it is one."""
+    return f"Note: {f['text']}" if f["level"] == "info" else str(f["text"])
+
+
 def _unidentified_uplinks(section: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Emitters of an RF section in an uplink band that no technology was named for."""
     return [e for e in section["emitters"] if e["link"] == "uplink" and e["tech"] in (None, "unknown")]
@@ -813,7 +818,7 @@ def _verdict(
             unnamed = sum(len(_unidentified_uplinks(section)) for section in rf)
             if unnamed:
                 parts.append(
-                    f"{unnamed} signal{'s' if unnamed != 1 else ''} there could not be named: see Findings."
+                    f"{unnamed} signal{'s' if unnamed != 1 else ''} there could not be named (see the note)."
                 )
         if probes or ports or usb:
             parts.append("No modem found on the serial ports and USB devices examined.")
@@ -822,7 +827,7 @@ def _verdict(
                 "A quiet watch is not proof: see how long each band was watched and the chance of intercept."
             )
         headline = " ".join(parts) if parts else "Nothing examined."
-    lines = [f["text"] for f in findings]
+    lines = [finding_line(f) for f in findings]
     for section in rf:
         lines.extend(_coverage_sentences(section))
     serial_checked = len({p["device"] for p in probes} | {p["device"] for p in ports})
@@ -1168,7 +1173,7 @@ def _seen(e: Mapping[str, Any], which: str) -> str:
     if utc:
         return str(utc).replace("T", " ")
     s = e[f"{which}_s"]
-    return "\u2014" if s is None else f"{s:.3f} s"
+    return "\u2014" if s is None else format_offset_s(s)
 
 
 def render_html(report: Mapping[str, Any], figures: Sequence[Plot] = ()) -> str:
@@ -1186,10 +1191,10 @@ def render_html(report: Mapping[str, Any], figures: Sequence[Plot] = ()) -> str:
     )
     verdict = report["verdict"]
     findings = report["findings"]
-    evidence_lines = [f["text"] for f in findings[:VERDICT_FINDINGS]]
+    evidence_lines = [finding_line(f) for f in findings[:VERDICT_FINDINGS]]
     if len(findings) > VERDICT_FINDINGS:
         evidence_lines.append(f"... and {len(findings) - VERDICT_FINDINGS} more: see Findings below.")
-    coverage_lines = [line for line in verdict["lines"] if line not in {f["text"] for f in findings}]
+    coverage_lines = [line for line in verdict["lines"] if line not in {finding_line(f) for f in findings}]
     page.verdict([verdict["headline"], *evidence_lines, *coverage_lines], level=verdict["level"])
     if findings:
         page.heading("Findings")

@@ -140,6 +140,8 @@ def test_signals_in_uplink_bands_that_were_not_named_are_noted(tmp_path: Path) -
     assert f"SNR {best['snr_db']:.0f} dB" in note["text"]
     assert "-0.000 s" not in note["text"]
     assert f"NOTE \u00b7 {note['text']}" in page
+    assert f"Note: {note['text']}" in verdict["lines"]  # labelled where the verdict lists it
+    assert page.count(note["text"]) == 2  # the verdict box and the Findings table
     assert 'class="verdict ok"' in page
 
 

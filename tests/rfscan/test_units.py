@@ -89,3 +89,11 @@ def test_hz_arg_for_argparse():
     assert parser.parse_args(["--rate", "2.4M"]).rate == 2.4e6
     with pytest.raises(argparse.ArgumentTypeError, match="not a frequency"):
         hz_arg("fast")
+
+
+def test_format_offset_s_never_prints_minus_zero() -> None:
+    from rfscan.units import format_offset_s
+
+    assert format_offset_s(1.2344) == "1.234 s"
+    assert format_offset_s(-8.3e-7) == "0.000 s"  # a burst edge estimated just before the first sample
+    assert format_offset_s(0.0) == "0.000 s"
