@@ -344,7 +344,7 @@ def build_emitters(
     merged.extend((g, "") for gi, g in enumerate(groups) if gi not in paired)
     made = [(*_make_emitter([bursts[i] for i in idx], watches, pair), idx) for idx, pair in merged]
     interferers = [_interferer(e, [bursts[i] for i in idx]) for e, inter, idx in made if inter]
-    emitters = [(_piece_of_interferer(e, interferers), idx) for e, _, idx in made]
+    emitters = [(_piece_of_interferer(e, [bursts[i] for i in idx], interferers), idx) for e, _, idx in made]
     emitters.sort(key=lambda e: e[0].freq_hz)
     assignment = [-1] * len(bursts)
     for k, (_, idx) in enumerate(emitters):
@@ -359,12 +359,26 @@ PIECE_NEAR_S = 0.25
 #: At most this many bursts are taken for an interferer's pieces (a modem sending more often, or
 #: periodically, keeps its name) ...
 PIECE_MAX_BURSTS = 3
-#: ... or, bursts under WEAK_SNR_DB (too weak for their shape to tell), up to this share of the
-#: interferer's own pieces: a spur that came in 32 pieces left 4 weak (4.2 dB) NB-IoT-length ones
-#: out of its group (quiet scene 940572).  Not stronger ones: an aperiodic session of 8 NB-IoT
-#: units at 14 dB beside a spur is a modem (its 10 such bursts beside a spur in 240 pieces, 940248,
-#: stay a false uplink).
+#: ... or, weak bursts (median under WEAK_SNR_DB) of scattered lengths, up to this share of the
+#: interferer's own pieces: a spur that came in 32 pieces left 4 weak (4.2 dB) ones of 0.2-29 ms out
+#: of its group (quiet scene 940572).  Not stronger ones: an aperiodic session of 8 NB-IoT units at
+#: 14 dB beside a spur is a modem (10 such bursts beside a spur in 240 pieces, 940248, stay a false
+#: uplink).  Nor bursts that repeat one length (``_repeat_one_length``): a spur's pieces last random
+#: lengths, a modem's units the standard's (8 NB-IoT units of 8 ms at 8-9 dB beside a spur are a
+#: modem, though up to half of them merged with its pieces and read 12.9-26.9 ms).
 PIECE_MAX_SHARE = 0.25
+#: Bursts repeat one length when at least PIECE_SAME_SHARE of them (and 3) last within this share
+#: (or 0.3 ms) of one of them.
+PIECE_SAME_LENGTH = 0.05
+PIECE_SAME_SHARE = 0.4
+
+
+def _repeat_one_length(durations_s: NDArray[np.float64]) -> bool:
+    """Whether many of these bursts last one length (``PIECE_SAME_LENGTH``, ``PIECE_SAME_SHARE``)."""
+    d = np.sort(durations_s)
+    tol = np.maximum(0.3e-3, PIECE_SAME_LENGTH * d)
+    alike = np.searchsorted(d, d + tol, side="right") - np.searchsorted(d, d - tol, side="left")
+    return int(alike.max(initial=0)) >= max(3, PIECE_SAME_SHARE * d.size)
 
 
 @dataclass(frozen=True)
@@ -385,19 +399,19 @@ def _interferer(e: Emitter, bs: list[Burst]) -> _Interferer:
     return _Interferer(e, np.array(pieces, np.float64).reshape(-1, 2), level)
 
 
-def _piece_of_interferer(e: Emitter, interferers: Sequence[_Interferer]) -> Emitter:
+def _piece_of_interferer(e: Emitter, bs: Sequence[Burst], interferers: Sequence[_Interferer]) -> Emitter:
     """``e`` named "unknown" when it is a piece of an intermittent narrow interferer, else ``e``.
 
     A spur fading in and out is cut into narrow bursts of random length; its weak pieces read up to
     several times wider (a fading edge, clicks' leftovers) and their centre moves by a third of that
     width, so one can fall out of the spur's frequency group and, alone, last a whole NB-IoT length
     (a strong one switching on splatters: a 48 ms piece read 273 kHz wide, an LTE-M train).  Such a
-    piece is up to ``PIECE_MAX_BURSTS`` bursts (weak ones: up to ``PIECE_MAX_SHARE`` of the
-    interferer's pieces) with no period, no stronger than the interferer (``_Interferer.level_db``),
-    within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its frequency: its centre inside
-    the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``), its band holding the
-    interferer's centre.  No measurement here tells such a piece from a modem's; a modem sending
-    periodically, more often, or stronger than the spur keeps its name.
+    piece is up to ``PIECE_MAX_BURSTS`` bursts (weak ones of scattered lengths: up to
+    ``PIECE_MAX_SHARE`` of the interferer's pieces) with no period, no stronger than the interferer
+    (``_Interferer.level_db``), within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its
+    frequency: its centre inside the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``),
+    its band holding the interferer's centre.  No measurement here tells such a piece from a
+    modem's; a modem sending periodically, more often, or stronger than the spur keeps its name.
     """
     if e.tech not in CELLULAR_TECHS or e.period_s is not None:
         return e
@@ -408,7 +422,11 @@ def _piece_of_interferer(e: Emitter, interferers: Sequence[_Interferer]) -> Emit
         i, pieces = it.emitter, it.pieces
         near = (pieces[:, 0] <= e.last_s + PIECE_NEAR_S) & (pieces[:, 1] >= e.first_s - PIECE_NEAR_S)
         most = PIECE_MAX_BURSTS
-        if e.snr_db < WEAK_SNR_DB:
+        if (
+            e.snr_db < WEAK_SNR_DB
+            and e.burst_count > most
+            and not _repeat_one_length(np.array([b.duration_s for b in bs]))
+        ):
             most = max(most, math.floor(PIECE_MAX_SHARE * pieces.shape[0]))
         if (
             e.burst_count <= most

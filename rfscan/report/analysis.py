@@ -382,7 +382,8 @@ def emitter_table(page: Any, emitters: Sequence[Mapping[str, Any]], *, utc: bool
         if utc:
             times = [e.get("first_utc"), e.get("last_utc")]
         else:
-            times = [Num(e["first_s"], "{:.3f}"), Num(e["last_s"], "{:.3f}")]
+            # (clamped as format_offset_s does: a burst edge just before the first sample)
+            times = [Num(max(e["first_s"], 0.0), "{:.3f}"), Num(max(e["last_s"], 0.0), "{:.3f}")]
         period = e.get("period_s")
         rows.append(
             [

@@ -368,17 +368,19 @@ def test_a_lone_narrow_burst_on_other_interferers_is_their_piece(host: str) -> N
 
 
 def test_a_spur_in_many_pieces_leaves_a_few_more_out_of_its_group() -> None:
-    """A spur that came in many pieces can leave more than three weak ones out of its frequency group
-    (a spur in 32 pieces left 4 NB-IoT-length ones, quiet scene 940572): up to a quarter of its own
+    """A spur that came in many pieces can leave more than three weak ones of random lengths out of
+    its frequency group (a spur in 32 pieces left 4, quiet scene 940572): up to a quarter of its own
     pieces are read as its pieces.  Beside a spur in only 8 pieces the same 4 bursts keep their name,
-    and so does a periodic session of them however many pieces the spur came in."""
+    and so do 4 weak units of one length (a modem's) and a periodic session, however many pieces
+    the spur came in."""
     from rfscan.dsp import Watch, build_emitters
 
     f0 = 1733.47e6
     watches = [Watch(1732.9e6, 2.4e6, 5.0)]
     spur = _fading_spur(f0, 1)
     assert len(spur) >= 16
-    units = [_narrow(f0 + 5e3, 104e3, t, 16.0e-3, 4.2) for t in (0.0185, 2.10, 2.31, 4.70)]
+    starts, lengths = (0.0185, 2.10, 2.31, 4.70), (15.78e-3, 0.24e-3, 18.56e-3, 29.15e-3)  # (940572's)
+    units = [_narrow(f0 + 5e3, 104e3, t, d, 4.2) for t, d in zip(starts, lengths, strict=True)]
     (alone,), _ = build_emitters(units, watches)
     assert alone.tech == "nbiot", alone.reason
     ems, assignment = build_emitters([*spur, *units], watches)
@@ -386,6 +388,10 @@ def test_a_spur_in_many_pieces_leaves_a_few_more_out_of_its_group() -> None:
     assert got.burst_count == 4
     assert got.tech == "unknown"
     assert "intermittent narrow interferer" in got.reason
+    same = [replace(b, duration_s=16.0e-3) for b in units]
+    (alone,), _ = build_emitters(same, watches)
+    ems, assignment = build_emitters([*spur, *same], watches)
+    assert ems[assignment[-1]].tech == alone.tech == "nbiot"
     few = [b for b in spur if b.start_s < 0.02 or 2.0 < b.start_s < 2.4 or b.start_s > 4.6][:8]
     ems, assignment = build_emitters([*few, *units], watches)
     assert ems[assignment[0]].tech == "unknown"
