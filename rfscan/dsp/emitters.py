@@ -38,7 +38,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rfscan.bands.classify import CELLULAR_TECHS
-from rfscan.dsp.classify import ONE_RB_MAX_HZ, WEAK_SNR_DB, Classification, EmitterFeatures, classify
+from rfscan.dsp.classify import (
+    NBIOT_LENGTH_TOL_S,
+    ONE_RB_MAX_HZ,
+    WEAK_SNR_DB,
+    Classification,
+    EmitterFeatures,
+    classify,
+)
 from rfscan.dsp.detect import Burst
 
 __all__ = ["Emitter", "Watch", "build_emitters", "estimate_period", "group_by_frequency"]
@@ -359,16 +366,16 @@ PIECE_NEAR_S = 0.25
 #: At most this many bursts are taken for an interferer's pieces (a modem sending more often, or
 #: periodically, keeps its name) ...
 PIECE_MAX_BURSTS = 3
-#: ... or, weak bursts (median under WEAK_SNR_DB) of scattered lengths, up to this share of the
-#: interferer's own pieces: a spur that came in 32 pieces left 4 weak (4.2 dB) ones of 0.2-29 ms out
-#: of its group (quiet scene 940572).  Not stronger ones: an aperiodic session of 8 NB-IoT units at
+#: ... or this many weak bursts (median under WEAK_SNR_DB) of scattered lengths: a spur that came in
+#: 32 pieces left 4 weak (4.2 dB) ones of 0.2-29 ms out of its group (quiet scene 940572).  A fixed
+#: number, not a share of the spur's pieces, which grows with watch time: a weak session of more
+#: bursts beside a spur is a modem's.  Not stronger ones: an aperiodic session of 8 NB-IoT units at
 #: 14 dB beside a spur is a modem (10 such bursts beside a spur in 240 pieces, 940248, stay a false
 #: uplink).  Nor bursts that repeat one length (``_repeat_one_length``): a spur's pieces last random
-#: lengths, a modem's units the standard's (8 NB-IoT units of 8 ms at 8-9 dB beside a spur are a
-#: modem, though up to half of them merged with its pieces and read 12.9-26.9 ms).
-PIECE_MAX_SHARE = 0.25
+#: lengths, a modem's units the standard's.
+PIECE_MAX_WEAK_BURSTS = 4
 #: Bursts repeat one length when at least PIECE_SAME_SHARE of them (and 3) last within this share
-#: (or 0.3 ms) of one of them.
+#: (or NBIOT_LENGTH_TOL_S, 0.15 ms) of one of them.
 PIECE_SAME_LENGTH = 0.05
 PIECE_SAME_SHARE = 0.4
 
@@ -376,7 +383,7 @@ PIECE_SAME_SHARE = 0.4
 def _repeat_one_length(durations_s: NDArray[np.float64]) -> bool:
     """Whether many of these bursts last one length (``PIECE_SAME_LENGTH``, ``PIECE_SAME_SHARE``)."""
     d = np.sort(durations_s)
-    tol = np.maximum(0.3e-3, PIECE_SAME_LENGTH * d)
+    tol = np.maximum(NBIOT_LENGTH_TOL_S, PIECE_SAME_LENGTH * d)
     alike = np.searchsorted(d, d + tol, side="right") - np.searchsorted(d, d - tol, side="left")
     return int(alike.max(initial=0)) >= max(3, PIECE_SAME_SHARE * d.size)
 
@@ -407,7 +414,7 @@ def _piece_of_interferer(e: Emitter, bs: Sequence[Burst], interferers: Sequence[
     width, so one can fall out of the spur's frequency group and, alone, last a whole NB-IoT length
     (a strong one switching on splatters: a 48 ms piece read 273 kHz wide, an LTE-M train).  Such a
     piece is up to ``PIECE_MAX_BURSTS`` bursts (weak ones of scattered lengths: up to
-    ``PIECE_MAX_SHARE`` of the interferer's pieces) with no period, no stronger than the interferer
+    ``PIECE_MAX_WEAK_BURSTS``) with no period, no stronger than the interferer
     (``_Interferer.level_db``), within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its
     frequency: its centre inside the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``),
     its band holding the interferer's centre.  No measurement here tells such a piece from a
@@ -418,16 +425,16 @@ def _piece_of_interferer(e: Emitter, bs: Sequence[Burst], interferers: Sequence[
     # Narrow: one centre inside the other's band.  Wider (a strong spur switching on splatters): its
     # centre on the interferer's own narrow band.
     reach = e.bandwidth_hz if e.bandwidth_hz <= ONE_RB_MAX_HZ else 0.0
+    most = PIECE_MAX_BURSTS
+    if (
+        e.snr_db < WEAK_SNR_DB
+        and e.burst_count > most
+        and not _repeat_one_length(np.array([b.duration_s for b in bs]))
+    ):
+        most = PIECE_MAX_WEAK_BURSTS
     for it in interferers:  # a loop over the few interferers of a capture
         i, pieces = it.emitter, it.pieces
         near = (pieces[:, 0] <= e.last_s + PIECE_NEAR_S) & (pieces[:, 1] >= e.first_s - PIECE_NEAR_S)
-        most = PIECE_MAX_BURSTS
-        if (
-            e.snr_db < WEAK_SNR_DB
-            and e.burst_count > most
-            and not _repeat_one_length(np.array([b.duration_s for b in bs]))
-        ):
-            most = max(most, math.floor(PIECE_MAX_SHARE * pieces.shape[0]))
         if (
             e.burst_count <= most
             and e.burst_count < i.burst_count

@@ -367,12 +367,11 @@ def test_a_lone_narrow_burst_on_other_interferers_is_their_piece(host: str) -> N
     assert ems[assignment[-1]].tech == alone.tech == "nbiot"
 
 
-def test_a_spur_in_many_pieces_leaves_a_few_more_out_of_its_group() -> None:
-    """A spur that came in many pieces can leave more than three weak ones of random lengths out of
-    its frequency group (a spur in 32 pieces left 4, quiet scene 940572): up to a quarter of its own
-    pieces are read as its pieces.  Beside a spur in only 8 pieces the same 4 bursts keep their name,
-    and so do 4 weak units of one length (a modem's) and a periodic session, however many pieces
-    the spur came in."""
+def test_a_spur_leaves_up_to_four_weak_pieces_of_random_lengths_out_of_its_group() -> None:
+    """A spur fading in and out can leave four weak pieces of random lengths out of its frequency
+    group (a spur in 32 pieces left 4, quiet scene 940572): they are read as its pieces.  A fifth
+    such burst makes a session (a fixed number: a share of the spur's pieces would grow with watch
+    time), and 4 weak units of one length (a modem's) and a periodic session keep their name too."""
     from rfscan.dsp import Watch, build_emitters
 
     f0 = 1733.47e6
@@ -392,10 +391,11 @@ def test_a_spur_in_many_pieces_leaves_a_few_more_out_of_its_group() -> None:
     (alone,), _ = build_emitters(same, watches)
     ems, assignment = build_emitters([*spur, *same], watches)
     assert ems[assignment[-1]].tech == alone.tech == "nbiot"
-    few = [b for b in spur if b.start_s < 0.02 or 2.0 < b.start_s < 2.4 or b.start_s > 4.6][:8]
-    ems, assignment = build_emitters([*few, *units], watches)
-    assert ems[assignment[0]].tech == "unknown"
-    assert ems[assignment[-1]].tech == "nbiot"
+    five = [*units, _narrow(f0 + 5e3, 104e3, 3.3, 8.0e-3, 4.2)]
+    (alone,), _ = build_emitters(five, watches)
+    ems, assignment = build_emitters([*spur, *five], watches)
+    assert ems[assignment[-1]].burst_count == 5
+    assert ems[assignment[-1]].tech == alone.tech == "nbiot"
     periodic = [_narrow(f0 + 5e3, 104e3, 0.5 + 0.32 * k, 16.0e-3, 4.2) for k in range(8)]
     ems, assignment = build_emitters([*spur, *periodic], watches)
     assert ems[assignment[-1]].period_s == pytest.approx(0.32, rel=0.01)
