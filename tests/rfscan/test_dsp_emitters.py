@@ -457,3 +457,14 @@ def test_weak_bursts_mostly_seen_in_captures_full_of_clicks_are_not_named() -> N
     one_of_three = [*clean[:2], replace(clean[2], in_clicks=True)]
     (e,), _ = build_emitters(one_of_three, watches)
     assert e.tech == "gsm", e.reason
+
+
+def test_only_lengths_within_a_unit_tolerance_repeat() -> None:
+    """Units of one length read within ~0.1 ms of it; a spur's short pieces (0.3-3 ms) lie closer
+    together than a 0.3 ms floor by chance, so the floor is NB-IoT's 0.15 ms length tolerance."""
+    from rfscan.dsp.emitters import _repeat_one_length
+
+    assert _repeat_one_length(np.array([8.0e-3, 8.06e-3, 7.95e-3, 13.1e-3, 21.7e-3]))
+    assert not _repeat_one_length(np.array([0.5e-3, 0.7e-3, 0.9e-3, 2.0e-3]))
+    assert not _repeat_one_length(np.array([15.78e-3, 0.24e-3, 18.56e-3, 29.15e-3]))  # (940572)
+    assert not _repeat_one_length(np.array([8.0e-3, 8.0e-3]))  # (two are no session)
