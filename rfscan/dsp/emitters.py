@@ -349,9 +349,13 @@ def build_emitters(
         merged.append((groups[ga] + groups[gb], "hop"))
     paired.update(g for p in hops for g in p)
     merged.extend((g, "") for gi, g in enumerate(groups) if gi not in paired)
-    made = [(*_make_emitter([bursts[i] for i in idx], watches, pair), idx) for idx, pair in merged]
-    interferers = [_interferer(e, [bursts[i] for i in idx]) for e, inter, idx in made if inter]
-    emitters = [(_piece_of_interferer(e, [bursts[i] for i in idx], interferers), idx) for e, _, idx in made]
+    members = [[bursts[i] for i in idx] for idx, _ in merged]
+    made = [_make_emitter(bs, watches, pair) for bs, (_, pair) in zip(members, merged, strict=True)]
+    interferers = [_interferer(e, bs) for (e, inter), bs in zip(made, members, strict=True) if inter]
+    emitters = [
+        (_piece_of_interferer(e, bs, interferers), idx)
+        for (e, _), bs, (idx, _) in zip(made, members, merged, strict=True)
+    ]
     emitters.sort(key=lambda e: e[0].freq_hz)
     assignment = [-1] * len(bursts)
     for k, (_, idx) in enumerate(emitters):

@@ -513,16 +513,9 @@ def analyze_blocks(
         for c, cap in captures.items()
         if cap.impulse_frames >= IMPULSIVE_CAPTURE * max(cap.spectra.frames, 1)
     }
-    set_aside = [
-        b
-        for b in real
-        if b.center_hz in impulsive_caps and not b.always_on and b.impulsive > 0 and b.snr_db < WEAK_SNR_DB
-    ]
-    if set_aside:
-        drop = {id(b) for b in set_aside}
-        real = [b for b in real if id(b) not in drop]
-    if impulsive_caps:
-        real = [replace(b, in_clicks=True) if b.center_hz in impulsive_caps else b for b in real]
+    real = [replace(b, in_clicks=True) if b.center_hz in impulsive_caps else b for b in real]
+    aside = [b.in_clicks and not b.always_on and b.impulsive > 0 and b.snr_db < WEAK_SNR_DB for b in real]
+    real = [b for b, a in zip(real, aside, strict=True) if not a]
     watches = [Watch(c, sample_rate_hz, cap.samples / sample_rate_hz) for c, cap in captures.items()]
     emitters, assignment = build_emitters(real, watches)
     real = [replace(b, emitter=k) for b, k in zip(real, assignment, strict=True)]
@@ -539,7 +532,7 @@ def analyze_blocks(
         images_rejected=len(rejected),
         samples_blanked=blanked,
         impulse_frames=sum(c.impulse_frames for c in captures.values()),
-        impulsive_bursts=len(set_aside),
+        impulsive_bursts=sum(aside),
     )
     return Analysis(
         spectra=tuple(c.spectra.result() for c in captures.values()),
