@@ -322,6 +322,7 @@ def _emitter_row(e: Mapping[str, Any], clock: _Clock) -> dict[str, Any]:
         "peak_dbfs": _num(e.get("peak_dbfs")),
         "snr_db": _num(e.get("snr_db")),
         "link_reason": _s(e.get("link_reason")),
+        "reason": _s(e.get("reason")),
         "cellular_uplink": is_cellular_uplink({"link": link, "tech": tech}),
         "undecided_cellular": link is None and tech in CELLULAR_TECHS,
     }
@@ -721,8 +722,9 @@ def _findings(
                     "text": (
                         f"{n} signal{'s' if n != 1 else ''} in uplink bands not named as any technology "
                         "(too weak or too short to measure, or shaped like interference: clicks, a spur "
-                        "fading in and out); a modem too weak to identify reads the same. The strongest: "
-                        f"{emitter_sentence(best)}"
+                        "fading in and out); a modem too weak to identify reads the same. "
+                        f"{'The strongest' if n > 1 else 'It is'}: {emitter_sentence(best)}"
+                        + (f"; why not named: {best['reason']}" if best["reason"] else "")
                     ),
                 }
             )

@@ -138,6 +138,7 @@ def test_signals_in_uplink_bands_that_were_not_named_are_noted(tmp_path: Path) -
     best = max(unnamed, key=lambda e: e["snr_db"])
     assert f"{best['freq_hz'] / 1e6:.3f} MHz" in note["text"]
     assert f"SNR {best['snr_db']:.0f} dB" in note["text"]
+    assert note["text"].endswith(f"; why not named: {best['reason']}")  # the classifier's own words
     assert "-0.000 s" not in note["text"]
     assert f"NOTE \u00b7 {note['text']}" in page
     assert f"Note: {note['text']}" in verdict["lines"]  # labelled where the verdict lists it
