@@ -468,3 +468,44 @@ def test_only_lengths_within_a_unit_tolerance_repeat() -> None:
     assert not _repeat_one_length(np.array([0.5e-3, 0.7e-3, 0.9e-3, 2.0e-3]))
     assert not _repeat_one_length(np.array([15.78e-3, 0.24e-3, 18.56e-3, 29.15e-3]))  # (940572)
     assert not _repeat_one_length(np.array([8.0e-3, 8.0e-3]))  # (two are no session)
+
+
+def test_a_piece_widened_by_clicks_to_one_side_is_the_spurs() -> None:
+    """In a capture full of clicks, what the clicks taken out of a spur's piece leave widens it to one
+    side: a 0.5 ms piece read 521 kHz, its centre 220 kHz off the spur's, and alone it is an LTE
+    burst (quiet scene 970039).  Its band holds the spur's centre, so beside the spur it is a piece.
+    It keeps its name when no click was taken out of it (a modem's burst on the spur's frequency), when
+    clicks were taken out of too little of it (one frame in 14: what they left cannot widen it), when
+    the capture is not full of clicks, and when it is as wide as a PRACH (a modem's first burst)."""
+    from rfscan.dsp import Watch, build_emitters
+
+    f0, centre = 1752.4911e6, 1752.725e6
+    watches = [Watch(centre, 2.4e6, 5.0)]
+    spur = [replace(b, center_hz=centre, snr_db=24.5, in_clicks=True) for b in _fading_spur(f0, 5)]
+    piece = replace(
+        _narrow(f0 + 218.6e3, 521.5e3, 0.5149, 0.507e-3, 13.5),
+        center_hz=centre,
+        impulsive=0.17,
+        in_clicks=True,
+    )
+    (alone,), _ = build_emitters([piece], watches)
+    assert alone.tech == "lte", alone.reason
+    ems, assignment = build_emitters([*spur, piece], watches)
+    got = ems[assignment[-1]]
+    assert got.burst_count == 1
+    assert got.tech == "unknown"
+    assert "intermittent narrow interferer" in got.reason
+    keeps = {
+        "no click": replace(piece, impulsive=0.0),
+        "one frame in 14": replace(piece, impulsive=0.07),
+        "a clean capture": replace(piece, in_clicks=False),
+        "band off the spur": replace(piece, freq_hz=f0 + 300e3),
+    }
+    for why, burst in keeps.items():
+        ems, assignment = build_emitters([*spur, burst], watches)
+        assert ems[assignment[-1]].tech == "lte", why
+    prach = replace(piece, freq_hz=f0 + 400e3, bandwidth_hz=1.02e6, duration_s=0.9e-3)
+    (alone,), _ = build_emitters([prach], watches)
+    assert alone.tech == "lte", alone.reason
+    ems, assignment = build_emitters([*spur, prach], watches)
+    assert ems[assignment[-1]].tech == "lte"
