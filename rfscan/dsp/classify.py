@@ -92,8 +92,6 @@ NARROW_UNIT_TOL = 0.06
 NARROW_UNIT_SNR_DB = 2.0
 #: Widest 98% span of a one-RB (180 kHz) signal: SC-FDMA skirts and a weak edge add up to ~50 kHz.
 ONE_RB_MAX_HZ = 250e3
-#: Narrowest 98% span of an LTE PRACH (format 0, 1.05 MHz; less near a capture edge).
-PRACH_MIN_HZ = 0.8e6
 #: Longest period read as LTE timing: SRS periodicity up to 320 ms (TS 36.213 8.2).
 LTE_MAX_PERIOD_S = 0.32
 #: Widest 98% span of a weak CW tone (a spur): 2-4 bins of 9.4 kHz.  A weak single-tone NB-IoT unit
@@ -382,7 +380,7 @@ def classify(f: EmitterFeatures) -> Classification:
     # PRACH format 0: 1.05 MHz x 0.9 ms; the 98% span of its flat spectrum reads 0.85-1.1 MHz (less
     # near a capture edge, where the anti-alias filter rolls it off; its slowly sweeping roots can read
     # shorter when the sweep leaves the band edge under the noise).
-    prach = (dur >= 0.6e-3) & (dur <= 1.05e-3) & (bw >= PRACH_MIN_HZ) & (bw <= 1.3e6) & ~tone_shaped
+    prach = (dur >= 0.6e-3) & (dur <= 1.05e-3) & (bw >= 0.8e6) & (bw <= 1.3e6) & ~tone_shaped
     sweep = np.zeros(n) if f.sweeps is None else np.asarray(f.sweeps, np.float64)
     # A chirp moves its narrow instantaneous line across its band: per-frame centroid steps in one
     # direction (fast chirps) or a centroid spread of ~1/sqrt(12) of the band (any sweep rate).

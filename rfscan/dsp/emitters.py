@@ -41,7 +41,6 @@ from rfscan.bands.classify import CELLULAR_TECHS
 from rfscan.dsp.classify import (
     NBIOT_LENGTH_TOL_S,
     ONE_RB_MAX_HZ,
-    PRACH_MIN_HZ,
     WEAK_SNR_DB,
     Classification,
     EmitterFeatures,
@@ -383,10 +382,6 @@ PIECE_MAX_WEAK_BURSTS = 4
 #: (or NBIOT_LENGTH_TOL_S, 0.15 ms) of one of them.
 PIECE_SAME_LENGTH = 0.05
 PIECE_SAME_SHARE = 0.4
-#: In a capture full of clicks, a burst with at least this share of its frames declicked may be a
-#: piece widened by what the clicks left (``_piece_of_interferer``).  Modem bursts on a fading spur's
-#: frequency with one declicked frame in 14-75 (0.03-0.07) read wide from their own signal.
-PIECE_CLICKED_SHARE = 0.1
 
 
 def _repeat_one_length(durations_s: NDArray[np.float64]) -> bool:
@@ -426,26 +421,14 @@ def _piece_of_interferer(e: Emitter, bs: Sequence[Burst], interferers: Sequence[
     ``PIECE_MAX_WEAK_BURSTS``) with no period, no stronger than the interferer
     (``_Interferer.level_db``), within ``PIECE_NEAR_S`` of one of the interferer's pieces, and on its
     frequency: its centre inside the interferer's band or, one RB wide or less (``ONE_RB_MAX_HZ``),
-    its band holding the interferer's centre; in a capture full of clicks, also the band of one of
-    its bursts partly declicked (``PIECE_CLICKED_SHARE``) and narrower than a PRACH.  No measurement
-    here tells such a piece from a modem's; a modem sending periodically, more often, or stronger
-    than the spur keeps its name.
+    its band holding the interferer's centre.  No measurement here tells such a piece from a
+    modem's; a modem sending periodically, more often, or stronger than the spur keeps its name.
     """
     if e.tech not in CELLULAR_TECHS or e.period_s is not None:
         return e
     # Narrow: one centre inside the other's band.  Wider (a strong spur switching on splatters): its
     # centre on the interferer's own narrow band.
     reach = e.bandwidth_hz if e.bandwidth_hz <= ONE_RB_MAX_HZ else 0.0
-    # In a capture full of clicks, the leftovers of the clicks taken out of a piece widen it to one
-    # side (a 0.4 ms piece read 521 kHz, its centre 220 kHz off the spur's): there, the band of one
-    # of its bursts made in part (PIECE_CLICKED_SHARE of its frames) where clicks were taken out
-    # holding the interferer's centre will do, unless as wide as a PRACH (a modem's first burst).
-    in_clicks = 2 * sum(b.in_clicks for b in bs) >= len(bs)
-    clicked = [
-        b for b in bs if in_clicks and b.impulsive >= PIECE_CLICKED_SHARE and b.bandwidth_hz < PRACH_MIN_HZ
-    ]
-    lo = np.array([b.freq_hz - b.bandwidth_hz / 2 for b in clicked])
-    hi = np.array([b.freq_hz + b.bandwidth_hz / 2 for b in clicked])
     most = PIECE_MAX_BURSTS
     if (
         e.snr_db < WEAK_SNR_DB
@@ -460,10 +443,7 @@ def _piece_of_interferer(e: Emitter, bs: Sequence[Burst], interferers: Sequence[
             e.burst_count <= most
             and e.burst_count < i.burst_count
             and e.snr_db <= it.level_db
-            and (
-                abs(e.freq_hz - i.freq_hz) <= max(reach, i.bandwidth_hz) / 2
-                or bool(np.any((lo <= i.freq_hz) & (hi >= i.freq_hz)))
-            )
+            and abs(e.freq_hz - i.freq_hz) <= max(reach, i.bandwidth_hz) / 2
             and bool(near.any())
         ):
             return replace(
