@@ -1149,30 +1149,47 @@ def test_a_strong_fading_spur_in_clicks_keeps_its_width(seed: int) -> None:
     assert [e.tech for e in a.emitters if e.tech in CELLULAR_TECHS] == [], [e.reason for e in a.emitters]
 
 
-def test_a_fading_spur_widened_by_clicks_is_not_a_modem(tmp_path: Any) -> None:
-    # Quiet benchmark scene 900158 (benchmarks/detection.py --interference): a spur fading in and out
-    # and Poisson click trains 31 dB over the noise.  What clicks left widened one 1.5 ms burst of the
-    # spur to 330 kHz (90% of its energy still in three bins): it was an LTE uplink.
+def _quiet_benchmark_scene(
+    tmp_path: Any,
+    seed: int,
+    center_hz: float,
+    duration_s: float,
+    noise_dbfs: float,
+    dongle: dict[str, float],
+    emitters: list[dict[str, Any]],
+) -> tuple[Any, Analysis]:
+    """A quiet scene of ``benchmarks/detection.py`` (its parameters as the benchmark drew them),
+    written as a SigMF recording by the simulator and analysed as ``rfscan analyze`` reads it."""
     from rfscan.iq import open_recording
 
     scene = sim.Scene.from_dict(
         {
-            "scene": {"name": "quiet-900158", "seed": 900158, "sample_rate_hz": FS, "center_hz": 853.395e6,
-                      "duration_s": 5.0, "noise_dbfs": -46.43},
-            "dongle": {"ppm": -0.469, "dc_offset": 0.01627, "iq_gain_imbalance_db": 0.0436,
-                       "iq_phase_deg": 1.867},
-            "emitter": [
-                {"kind": "cw", "id": "fading", "freq_hz": 852835122.089, "power_dbfs": -50.074,
-                 "on_s": [0.0003, 0.018258], "off_s": [0.0005, 0.025935]},
-                {"kind": "impulse", "id": "impulses", "freq_hz": 853.395e6, "snr_db": 30.92,
-                 "rate_hz": 2190.43, "periodic": False, "click_s": 3.0117e-6,
-                 "on_s": [0.002, 0.018935], "off_s": [0.005, 0.169594]},
-            ],
+            "scene": {"name": f"quiet-{seed}", "seed": seed, "sample_rate_hz": FS, "center_hz": center_hz,
+                      "duration_s": duration_s, "noise_dbfs": noise_dbfs},
+            "dongle": dongle,
+            "emitter": emitters,
         },
         source="test",
     )  # fmt: skip
     with open_recording(sim.simulate(scene, tmp_path / "s")) as rec:
-        a = analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz)
+        return scene, analyze_blocks(rec.blocks(1 << 19), rec.sample_rate_hz)
+
+
+def test_a_fading_spur_widened_by_clicks_is_not_a_modem(tmp_path: Any) -> None:
+    # Quiet benchmark scene 900158 (benchmarks/detection.py --interference): a spur fading in and out
+    # and Poisson click trains 31 dB over the noise.  What clicks left widened one 1.5 ms burst of the
+    # spur to 330 kHz (90% of its energy still in three bins): it was an LTE uplink.
+    _, a = _quiet_benchmark_scene(
+        tmp_path, 900158, 853.395e6, 5.0, -46.43,
+        {"ppm": -0.469, "dc_offset": 0.01627, "iq_gain_imbalance_db": 0.0436, "iq_phase_deg": 1.867},
+        [
+            {"kind": "cw", "id": "fading", "freq_hz": 852835122.089, "power_dbfs": -50.074,
+             "on_s": [0.0003, 0.018258], "off_s": [0.0005, 0.025935]},
+            {"kind": "impulse", "id": "impulses", "freq_hz": 853.395e6, "snr_db": 30.92,
+             "rate_hz": 2190.43, "periodic": False, "click_s": 3.0117e-6,
+             "on_s": [0.002, 0.018935], "off_s": [0.005, 0.169594]},
+        ],
+    )  # fmt: skip
     assert a.stats.impulse_frames > 500
     spur = [b for b in a.bursts if abs(b.freq_hz - 852.835e6) < 30e3]
     assert len(spur) >= 20
@@ -1310,3 +1327,35 @@ def test_a_weak_access_burst_is_named_in_a_clean_capture_and_not_in_one_full_of_
     assert e.tech == "unknown"
     assert "capture full of clicks" in e.reason
     assert not [e for e in noisy.emitters if e.tech in CELLULAR_TECHS]
+
+
+def test_a_spur_piece_with_one_click_left_in_it_keeps_its_length(tmp_path: Any) -> None:
+    # Quiet benchmark scene 970312 (benchmarks/detection.py --interference --quiet-seed 970000, cut
+    # to 2.5 s): a spur fading in and out and Poisson clicks 34 dB over the noise.  One frame of a
+    # 42 ms piece of the spur held what a click left, 24x the spur's level; that frame set the
+    # piece's level, and it read as a 1.9 ms burst at 20 dB, 165 kHz wide: an NB-IoT uplink.
+    scene, a = _quiet_benchmark_scene(
+        tmp_path, 970312, 901.664e6, 2.5, -43.079,
+        {"ppm": -38.8915, "dc_offset": 0.011207, "iq_gain_imbalance_db": 0.41188, "iq_phase_deg": 2.13385},
+        [
+            {"kind": "cw", "id": "spur0", "freq_hz": 901074343.72, "power_dbfs": -42.27},
+            {"kind": "cw", "id": "fading", "freq_hz": 902437084.699, "power_dbfs": -46.726,
+             "on_s": [0.0003, 0.0433616], "off_s": [0.0005, 0.1779135]},
+            {"kind": "impulse", "id": "impulses", "freq_hz": 901.664e6, "snr_db": 33.8655,
+             "rate_hz": 2255.53, "periodic": False, "click_s": 4.6466e-6},
+        ],
+    )  # fmt: skip
+    truth = [t for t in sim.ground_truth(scene) if t.emitter == "fading"]
+    piece = min(truth, key=lambda t: abs(t.start_s - 2.24))  # the piece the click was left in
+    assert piece.duration_s > 0.03
+    lo_scale = 1.0 - scene.dongle.ppm * 1e-6
+    got = [
+        b
+        for b in a.bursts
+        if abs(b.freq_hz - lo_scale * 902437084.699) < 100e3 and b.start_s < piece.start_s + piece.duration_s
+        and b.end_s > piece.start_s
+    ]  # fmt: skip
+    assert got
+    longest = max(got, key=lambda b: b.duration_s)
+    assert longest.duration_s == pytest.approx(piece.duration_s, abs=0.5e-3)
+    assert [(e.tech, e.reason) for e in a.emitters if e.tech in CELLULAR_TECHS] == []
