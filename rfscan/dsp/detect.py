@@ -103,9 +103,17 @@ FloatArray = NDArray[np.float32]
 _STRUCT = np.ones((3, 3), dtype=bool)
 #: Per-frame energies kept at the end of a component.
 _TAIL = 8
-#: Strongest frame energies of a component passed over to find its typical level, by its number of
-#: frames: none under 8 frames (a short burst's strongest frames are its level), 1 under 12, else 2.
-_TOP_OUTLIERS = np.array([0] * 8 + [1] * 4 + [2])
+#: From this many frames (its head rows) a component's typical level may be found near its upper
+#: quartile of frame energies, not its strongest frame: shorter, its strongest frames are its level
+#: (a GSM access burst is 3-4 frames, two of them partial).
+_ROBUST_MIN_FRAMES = 8
+#: A frame this many times over a component's upper quartile of frame energies is no full frame of
+#: its transmission (whose full frames vary far less) but what a click left.
+_OUTLIER_RATIO = 4.0
+#: ... when that quartile stands this many standard deviations of a frame's noise energy over the
+#: floor: a weak NB-IoT unit's 21 frames (its quartile 2.6 of them) had one 4.3 times it by chance;
+#: a spur's pieces with a click's leftover in a frame read 11-14 of them.
+_ROBUST_MIN_SIGMAS = 5.0
 #: Extra bins on each side of a component included in its measurement.
 _MARGIN = 3
 #: Frequency cuts of a component (:func:`_column_gaps`): a signal's own columns are detected in at
@@ -1098,15 +1106,30 @@ class BurstDetector:
         if e_max <= 0 or c.e_sum <= 0:
             return None
         # Full-frame level: mean of the frames strictly inside the first and last frames above half
-        # the typical level (those are certainly complete), robust to per-frame fluctuations.  The
-        # typical level is that of the frames near the strongest, but not of one or two frames far
-        # stronger than the rest: what a click left in a long burst (one frame 24x a spur's level
-        # set it, and a 42 ms piece read as a 1.9 ms burst 14 dB stronger).
-        top = _TOP_OUTLIERS[min(en.size, _TOP_OUTLIERS.size - 1)]
-        anchor = float(np.partition(en, en.size - 1 - top)[en.size - 1 - top]) if top else e_max
+        # the typical level (those are certainly complete).  The typical level is the median of the
+        # frames near the strongest.  When the strongest is far over the upper quartile
+        # (_OUTLIER_RATIO, from _ROBUST_MIN_FRAMES frames on), the frames near that quartile
+        # instead, and frames far over it are left out of the mean: what clicks left in a few
+        # frames of a burst (one frame 24x a spur's level set it, and a 42 ms piece read as a 1.9 ms
+        # burst 14 dB stronger).  Only when that quartile stands clear of the noise
+        # (_ROBUST_MIN_SIGMAS): a weak burst's frames scatter with the noise, and its strongest
+        # ones are its level.
+        if self._floor_nodc is None:
+            self._floor_nodc = self._floor_without_dc()
+        anchor, robust = e_max, False
+        if en.size >= _ROBUST_MIN_FRAMES:
+            q = (3 * (en.size - 1)) // 4
+            upper = float(np.partition(en, q)[q])
+            # (a frame's noise energy over these bins has this standard deviation)
+            sigma = float(np.sqrt(np.sum(np.square(self._floor_nodc[c.k_lo : c.k_hi + 1], dtype=np.float64))))
+            if upper > _ROBUST_MIN_SIGMAS * sigma and e_max > _OUTLIER_RATIO * upper:
+                anchor, robust = upper, True
         ref = statistics.median(en[en >= 0.25 * anchor].tolist())  # small: cheaper than np.median
         above = (en >= 0.5 * ref).nonzero()[0]
         inner = en[above[0] + 1 : above[-1]]
+        if robust and inner.size:
+            kept = inner[inner <= _OUTLIER_RATIO * ref]
+            inner = kept if kept.size else inner
         e_full = float(inner.mean()) if inner.size else float(en[above].mean())
         if e_full <= 0:
             return None
@@ -1123,8 +1146,6 @@ class BurstDetector:
             start = t_c - duration / 2.0
         if not duration > 0:
             return None
-        if self._floor_nodc is None:
-            self._floor_nodc = self._floor_without_dc()
         fl = self._floor_nodc
         # Occupied span of the per-bin excess energy.  Outside the detected bins (in the margin
         # searched for weak skirts) a bin counts only when its excess stands out of the noise summed

@@ -437,25 +437,29 @@ def _near(analysis: object, freq_hz: float) -> list[Burst]:
     return [b for b in analysis.bursts if abs(b.freq_hz - freq_hz) < 50e3]  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(("duration_s", "blips"), [(0.04, 1), (0.005, 2), (0.005, 1)])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_one_frame_far_stronger_does_not_set_a_long_bursts_level(seed: int) -> None:
-    """A 40 ms tone with one frame 20 dB stronger on top of it (what a click left in a spur's piece,
-    quiet scene 970312): the burst is measured over its whole length at the tone's level.  The level
-    was taken from that one frame, and the 40 ms piece read as a 1.9 ms burst 14 dB stronger."""
+def test_frames_far_stronger_do_not_set_a_bursts_level(duration_s: float, blips: int, seed: int) -> None:
+    """A tone with one or two frames 20 dB stronger on top of it (what clicks left in a spur's piece,
+    quiet scene 970312): the burst is measured over its whole length, no stronger than the tone
+    alone.  The level was taken from the strongest frame, and a 42 ms piece read as a 1.9 ms burst
+    14 dB stronger; the frames passed over were still in the mean, and a 5 ms tone with two blips
+    read 0.8 ms early and 6 dB strong."""
     rng = np.random.default_rng(seed)
     n = int(0.1 * FS)
-    f, t0, dur = 300e3 + BIN_HZ / 2, 0.03, 0.04
+    f, t0 = 300e3 + BIN_HZ / 2, 0.03
     tone_dbfs = NOISE_DBFS - 5.0  # ~19 dB over the noise of its bins
     x = awgn(n, NOISE_DBFS, rng)
-    add_tone(x, offset_hz=f, power_dbfs=tone_dbfs, start_s=t0, duration_s=dur)
+    add_tone(x, offset_hz=f, power_dbfs=tone_dbfs, start_s=t0, duration_s=duration_s)
     clean = [b for b in _near(analyze(x.copy()), 900e6 + f) if not b.always_on]
     (ref,) = clean
-    blip_at = t0 + 0.4 * dur
-    add_tone(x, offset_hz=f + BIN_HZ, power_dbfs=tone_dbfs + 20.0, start_s=blip_at, duration_s=FRAME_S)
+    assert ref.duration_s == pytest.approx(duration_s, abs=2 * FRAME_S)
+    for k in range(blips):
+        at = t0 + (0.4 + 0.2 * k) * duration_s
+        add_tone(x, offset_hz=f + BIN_HZ, power_dbfs=tone_dbfs + 20.0, start_s=at, duration_s=FRAME_S)
     got = [b for b in _near(analyze(x), 900e6 + f) if not b.always_on]
     assert len(got) == 1, [(b.start_s, b.duration_s, b.snr_db) for b in got]
     (b,) = got
-    assert b.duration_s == pytest.approx(dur, abs=2 * FRAME_S)
+    assert b.duration_s == pytest.approx(duration_s, abs=2 * FRAME_S)
     assert b.start_s == pytest.approx(t0, abs=2 * FRAME_S)
-    assert b.snr_db <= ref.snr_db + 1.0  # (a little less: the blip widens its 98% span)
-    assert ref.duration_s == pytest.approx(dur, abs=2 * FRAME_S)
+    assert b.snr_db <= ref.snr_db + 1.0  # (a little less: the blips widen its 98% span)
