@@ -107,12 +107,17 @@ _TAIL = 8
 #: quartile of frame energies, not its strongest frame: shorter, its strongest frames are its level
 #: (a GSM access burst is 3-4 frames, two of them partial).
 _ROBUST_MIN_FRAMES = 8
-#: A frame this many times over a component's upper quartile of frame energies is no full frame of
-#: its transmission (whose full frames vary far less) but what a click left.
+#: One or two frames (a click's leftover, in one frame or across a frame boundary: _MAX_OUTLIER_FRAMES)
+#: this many times over a component's upper quartile of frame energies are no full frames of its
+#: transmission, whose full frames vary far less.  More are a stronger transmission of their own
+#: (a GSM access burst is 3-4 frames: one ahead of weaker slots keeps its own level).
 _OUTLIER_RATIO = 4.0
-#: ... when that quartile stands this many standard deviations of a frame's noise energy over the
-#: floor: a weak NB-IoT unit's 21 frames (its quartile 2.6 of them) had one 4.3 times it by chance;
-#: a spur's pieces with a click's leftover in a frame read 11-14 of them.
+_MAX_OUTLIER_FRAMES = 2
+#: ... when that quartile stands this many times over the noise of a frame's energy, estimated as
+#: ``sqrt(sum(floor**2))`` over the detected bins (the energies also hold a few margin bins, so the
+#: true spread is 1.2-2 times that; the value was set by measurement): a weak NB-IoT unit's 21
+#: frames (its quartile 2.6 of them) had one 4.3 times it by chance; a spur's pieces with a click's
+#: leftover in a frame read 11-14, modem bursts of 10-15 dB 14-214.
 _ROBUST_MIN_SIGMAS = 5.0
 #: Extra bins on each side of a component included in its measurement.
 _MARGIN = 3
@@ -1107,11 +1112,11 @@ class BurstDetector:
             return None
         # Full-frame level: mean of the frames strictly inside the first and last frames above half
         # the typical level (those are certainly complete).  The typical level is the median of the
-        # frames near the strongest.  When the strongest is far over the upper quartile
+        # frames near the strongest.  When one or two frames are far over the upper quartile
         # (_OUTLIER_RATIO, from _ROBUST_MIN_FRAMES frames on), the frames near that quartile
-        # instead, and frames far over it are left out of the mean: what clicks left in a few
-        # frames of a burst (one frame 24x a spur's level set it, and a 42 ms piece read as a 1.9 ms
-        # burst 14 dB stronger).  Only when that quartile stands clear of the noise
+        # instead, and those frames are left out of the mean: what a click left in a burst (one
+        # frame 24x a spur's level set it, and a 42 ms piece read as a 1.9 ms burst 14 dB
+        # stronger).  Only when that quartile stands clear of the noise
         # (_ROBUST_MIN_SIGMAS): a weak burst's frames scatter with the noise, and its strongest
         # ones are its level.
         if self._floor_nodc is None:
@@ -1120,9 +1125,10 @@ class BurstDetector:
         if en.size >= _ROBUST_MIN_FRAMES:
             q = (3 * (en.size - 1)) // 4
             upper = float(np.partition(en, q)[q])
-            # (a frame's noise energy over these bins has this standard deviation)
+            # (about the noise of a frame's energy: see _ROBUST_MIN_SIGMAS)
             sigma = float(np.sqrt(np.sum(np.square(self._floor_nodc[c.k_lo : c.k_hi + 1], dtype=np.float64))))
-            if upper > _ROBUST_MIN_SIGMAS * sigma and e_max > _OUTLIER_RATIO * upper:
+            far = int(np.count_nonzero(en > _OUTLIER_RATIO * upper))
+            if upper > _ROBUST_MIN_SIGMAS * sigma and 0 < far <= _MAX_OUTLIER_FRAMES:
                 anchor, robust = upper, True
         ref = statistics.median(en[en >= 0.25 * anchor].tolist())  # small: cheaper than np.median
         above = (en >= 0.5 * ref).nonzero()[0]

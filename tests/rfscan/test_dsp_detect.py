@@ -10,6 +10,8 @@ import pytest
 from dsp_signals import (
     FS,
     GSM_ACCESS_S,
+    GSM_NORMAL_S,
+    GSM_SLOT_S,
     NOISE_DBFS,
     PRACH_BW_HZ,
     Truth,
@@ -440,11 +442,12 @@ def _near(analysis: object, freq_hz: float) -> list[Burst]:
 @pytest.mark.parametrize(("duration_s", "blips"), [(0.04, 1), (0.005, 2), (0.005, 1)])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_frames_far_stronger_do_not_set_a_bursts_level(duration_s: float, blips: int, seed: int) -> None:
-    """A tone with one or two frames 20 dB stronger on top of it (what clicks left in a spur's piece,
-    quiet scene 970312): the burst is measured over its whole length, no stronger than the tone
-    alone.  The level was taken from the strongest frame, and a 42 ms piece read as a 1.9 ms burst
-    14 dB stronger; the frames passed over were still in the mean, and a 5 ms tone with two blips
-    read 0.8 ms early and 6 dB strong."""
+    """A tone with one blip 20 dB stronger on top of it (what a click left in a spur's piece, quiet
+    scene 970312), across a frame boundary, or two blips in a frame each: the burst is measured over
+    its whole length, no stronger than the tone alone.  The level was taken from the strongest
+    frame, and a 42 ms piece read as a 1.9 ms burst 14 dB stronger; with the frames passed over
+    still in the mean, a 5 ms tone with two blips read 0.8 ms early and 6 dB strong.  (More strong
+    frames are a transmission of their own: see the test of GSM slots of unequal power.)"""
     rng = np.random.default_rng(seed)
     n = int(0.1 * FS)
     f, t0 = 300e3 + BIN_HZ / 2, 0.03
@@ -456,6 +459,8 @@ def test_frames_far_stronger_do_not_set_a_bursts_level(duration_s: float, blips:
     assert ref.duration_s == pytest.approx(duration_s, abs=2 * FRAME_S)
     for k in range(blips):
         at = t0 + (0.4 + 0.2 * k) * duration_s
+        if blips > 1:  # each in one frame
+            at = round(at / FRAME_S) * FRAME_S
         add_tone(x, offset_hz=f + BIN_HZ, power_dbfs=tone_dbfs + 20.0, start_s=at, duration_s=FRAME_S)
     got = [b for b in _near(analyze(x), 900e6 + f) if not b.always_on]
     assert len(got) == 1, [(b.start_s, b.duration_s, b.snr_db) for b in got]
@@ -463,3 +468,22 @@ def test_frames_far_stronger_do_not_set_a_bursts_level(duration_s: float, blips:
     assert b.duration_s == pytest.approx(duration_s, abs=2 * FRAME_S)
     assert b.start_s == pytest.approx(t0, abs=2 * FRAME_S)
     assert b.snr_db <= ref.snr_db + 1.0  # (a little less: the blips widen its 98% span)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_gsm_slots_of_unequal_power_keep_the_strong_slots_level(seed: int) -> None:
+    """Four consecutive slots of one GSM channel, the first from a phone nearby (15 dB stronger) and
+    three from a phone further away: the strong slot's 5-6 frames stand far over the rest, as a
+    click's leftover does in one or two, but they are a transmission of their own.  The strong
+    slot is measured as itself (one normal burst at its level); taken for a click's leftover, the
+    four read as one 2.3 ms burst at the weak slots' level."""
+    rng = np.random.default_rng(seed)
+    x = awgn(int(0.03 * FS), NOISE_DBFS, rng)
+    t0, off = 0.01, 400e3
+    for k in range(4):
+        add_gmsk_burst(x, rng, start_s=t0 + k * GSM_SLOT_S, offset_hz=off, snr_db=10.0 + 15.0 * (k == 0))
+    got = _near(analyze(x), 900e6 + off)
+    strongest = max(got, key=lambda b: b.snr_db)
+    assert strongest.snr_db >= 22.0, [(b.start_s, b.duration_s, b.snr_db) for b in got]
+    assert strongest.start_s == pytest.approx(t0, abs=2 * FRAME_S)
+    assert strongest.duration_s == pytest.approx(GSM_NORMAL_S, abs=2 * FRAME_S)
