@@ -1125,11 +1125,13 @@ class BurstDetector:
         if en.size >= _ROBUST_MIN_FRAMES:
             q = (3 * (en.size - 1)) // 4
             upper = float(np.partition(en, q)[q])
-            # (about the noise of a frame's energy: see _ROBUST_MIN_SIGMAS)
-            sigma = float(np.sqrt(np.sum(np.square(self._floor_nodc[c.k_lo : c.k_hi + 1], dtype=np.float64))))
             far = int(np.count_nonzero(en > _OUTLIER_RATIO * upper))
-            if upper > _ROBUST_MIN_SIGMAS * sigma and 0 < far <= _MAX_OUTLIER_FRAMES:
-                anchor, robust = upper, True
+            if 0 < far <= _MAX_OUTLIER_FRAMES:
+                # (about the noise of a frame's energy: see _ROBUST_MIN_SIGMAS)
+                fl_c = self._floor_nodc[c.k_lo : c.k_hi + 1]
+                sigma = float(np.sqrt(np.sum(np.square(fl_c, dtype=np.float64))))
+                if upper > _ROBUST_MIN_SIGMAS * sigma:
+                    anchor, robust = upper, True
         ref = statistics.median(en[en >= 0.25 * anchor].tolist())  # small: cheaper than np.median
         above = (en >= 0.5 * ref).nonzero()[0]
         inner = en[above[0] + 1 : above[-1]]
