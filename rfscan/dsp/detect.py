@@ -130,6 +130,10 @@ _SPLIT_GAP_BINS = 3
 _SPLIT_SPARSE = 0.1
 #: Pieces of a tone merged in time keep its :attr:`Burst.tone_share` when their centres are this close.
 _TONE_SPREAD_HZ = 20e3
+#: A DC bin's excess, summed over a slab's rows, is at most _DC_CAP times its weaker neighbour's when
+#: the stronger neighbour is under _DC_SKIRT times the next bin outward (a skirt).
+_DC_CAP = 2.0
+_DC_SKIRT = 0.5
 #: Largest time gap between pieces of one transmission on one band (see :func:`merge_simultaneous`).
 CHAIN_GAP_S = 0.4e-3
 
@@ -1025,13 +1029,30 @@ class BurstDetector:
         return fl
 
     def _patch_dc(self, ex: NDArray[np.float64], c0: int, c1: int) -> None:
-        """Replace the DC bins' excess by the mean of their neighbours (no DC energy in bursts)."""
+        """Replace the DC bins' excess by the mean of their neighbours (no DC energy in bursts).
+
+        When the stronger neighbour is a skirt (summed over the rows, under ``_DC_SKIRT`` times the
+        next bin outward: the signal lies further out and falls off towards the zone), a DC bin
+        holds no more than ``_DC_CAP`` times the weaker neighbour: a signal beside the DC zone is
+        not spread into it (a strong tone next to it, its skirt bin at -8 dBc copied into 11 bins,
+        read 130 kHz wide and no longer shaped as a tone).  A signal across DC, or one with an edge
+        inside the zone (the neighbour on its side is inside its band), keeps the mean.
+        """
         if self._dc is None:
             return
         lo, hi = self._dc
         left, right = lo - 1, hi + 1
         if c0 <= left and right < c1:
-            ex[:, lo - c0 : hi - c0 + 1] = (0.5 * (ex[:, left - c0] + ex[:, right - c0]))[:, None]
+            e_l, e_r = ex[:, left - c0], ex[:, right - c0]
+            fill = 0.5 * (e_l + e_r)
+            t_l, t_r = float(e_l.sum()), float(e_r.sum())
+            out = right + 1 if t_r >= t_l else left - 1
+            if c0 <= out < c1 and max(t_l, t_r) < _DC_SKIRT * float(ex[:, out - c0].sum()):
+                t_fill = float(fill.sum())
+                cap = _DC_CAP * max(min(t_l, t_r), 0.0)
+                if t_fill > cap:
+                    fill *= cap / t_fill
+            ex[:, lo - c0 : hi - c0 + 1] = fill[:, None]
         elif c0 <= hi and lo < c1:
             a, b = max(lo, c0) - c0, min(hi, c1 - 1) - c0 + 1
             ex[:, a:b] = 0.0
@@ -1594,6 +1615,7 @@ def _merge_group(g: list[Burst]) -> Burst:
     energy = p * d
     w = energy / energy.sum()
     cen = np.array([b.freq_hz for b in g])
+    shares = np.array([b.tone_share for b in g])
     union = float((s0 + d).max() - s0.min())
     peaks = np.array([10 ** (b.peak_dbfs / 10) for b in g])
     # Pieces in sequence (the transmission spans them all): the union much longer than the longest,
@@ -1623,8 +1645,10 @@ def _merge_group(g: list[Burst]) -> Burst:
         always_on=all(b.always_on for b in g),
         drift_t=float(sum(b.drift_t for b in g) / math.sqrt(len(g))),  # Stouffer: pieces independent
         impulsive=float(sum(b.impulsive * b.frames for b in g) / max(steps, 1)),
-        # Pieces of one tone (cut in time) keep its share; pieces side by side are no tone.
-        tone_share=float(w @ np.array([b.tone_share for b in g])) if np.ptp(cen) <= _TONE_SPREAD_HZ else 0.0,
+        # Pieces of one tone (cut in time) keep its share; of pieces side by side, the largest share
+        # of the whole's energy that one piece holds in its three bins (a tone with a weak fragment
+        # of noise bridged to it across the DC zone stays a tone).
+        tone_share=float(w @ shares) if np.ptp(cen) <= _TONE_SPREAD_HZ else float((w * shares).max()),
         in_clicks=any(b.in_clicks for b in g),  # (set after the merge in the pipeline; kept if not)
     )
 

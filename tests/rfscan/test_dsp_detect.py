@@ -279,6 +279,53 @@ def test_tone_share_tells_a_tone_from_a_resource_block(bin_offset: float) -> Non
     assert rb[0].tone_share <= 0.35
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_tone_beside_the_dc_zone_is_not_spread_into_it(seed: int) -> None:
+    # The DC bins' excess is their neighbours' mean, for a signal across DC.  A strong tone keyed on
+    # for 6 ms right beside the zone (switched mid-frame: those frames splatter over the zone) had
+    # its skirt copied into the 11 DC bins: it read 78-132 kHz wide, its centre 3-5 bins off (in a
+    # quiet scene, 130 kHz with 0.59 of its energy in three bins: an NB-IoT-shaped burst, not a
+    # tone).  A band across DC keeps its width.
+    rng = np.random.default_rng(seed)
+    x = awgn(int(0.04 * FS), NOISE_DBFS, rng)
+    add_dc_spike(x, NOISE_DBFS + 3.0)
+    tone_hz = (7.3 + 0.2 * seed) * BIN_HZ  # 1.3-1.9 bins past the zone's first neighbour (+6 bins)
+    on_s = (47 * 256 + 128) / FS  # mid-frame, and 56 frames long
+    add_tone(x, offset_hz=tone_hz, power_dbfs=NOISE_DBFS + 24.0, start_s=on_s, duration_s=56 * 256 / FS)
+    add_band_noise(x, rng, start_s=0.02, duration_s=5e-3, offset_hz=-20e3, bandwidth_hz=540e3, snr_db=15)
+    a = analyze(x, block_size=1 << 15)
+    tone = [b for b in a.bursts if b.start_s < 0.015]
+    band = [b for b in a.bursts if b.start_s >= 0.015]
+    assert len(tone) == 1, [(b.freq_hz - b.center_hz, b.bandwidth_hz) for b in a.bursts]
+    assert abs(tone[0].freq_hz - tone[0].center_hz - tone_hz) <= BIN_HZ
+    assert tone[0].bandwidth_hz <= 45e3
+    assert tone[0].tone_share >= 0.9
+    assert len(band) == 1, [(b.freq_hz - b.center_hz, b.bandwidth_hz) for b in a.bursts]
+    assert band[0].bandwidth_hz == pytest.approx(540e3, rel=0.1)
+    assert band[0].snr_db == pytest.approx(15.0, abs=2.0)
+
+
+@pytest.mark.parametrize("offset_hz", [-60e3, 45e3, 60e3])
+def test_a_band_with_an_edge_inside_the_dc_zone_keeps_its_width(offset_hz: float) -> None:
+    # A one-RB PUSCH whose edge lies 15-40 kHz inside the DC zone: the zone's neighbour on the band's
+    # side is inside the band, the other one in the noise.  Capping the zone at the weaker neighbour
+    # there (as for a tone beside the zone) cut it to ~110 kHz, its centre ~40 kHz off: LTE read
+    # as NB-IoT.  The neighbour is no skirt, so the zone takes the neighbours' mean.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = awgn(int(0.03 * FS), NOISE_DBFS, rng)
+        add_dc_spike(x, NOISE_DBFS + 3.0)
+        for k in range(4):
+            add_band_noise(
+                x, rng, start_s=0.003 + k * 0.006, duration_s=1e-3, offset_hz=offset_hz, bandwidth_hz=180e3,
+                snr_db=25,
+            )  # fmt: skip
+        a = analyze(x, block_size=1 << 15)
+        assert len(a.bursts) == 4, [(b.freq_hz - b.center_hz, b.bandwidth_hz) for b in a.bursts]
+        assert np.median([b.bandwidth_hz for b in a.bursts]) >= 170e3
+        assert np.median([abs(b.freq_hz - b.center_hz - offset_hz) for b in a.bursts]) <= 12e3
+
+
 def test_column_gaps_split_side_by_side_signals_only() -> None:
     from rfscan.dsp.detect import _column_gaps
 
