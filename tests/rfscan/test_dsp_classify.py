@@ -342,6 +342,12 @@ def test_weak_tone_shaped_bursts_must_last_unit_lengths_more_often_than_chance()
     # weak multi-tone units of 8-32 ms are read to no better than chance.
     got = classify(_feat(list(spur), [100e3] * n, tone_shares=np.full(n, 0.4), **weak))
     assert got.tech == "nbiot", got.reason
+    # So do three or four bursts (too few for the test to tell): a session of 8 and 16 ms units, one
+    # of them broken (3.1 ms), two of them read 0.26-0.27 ms long, half of them tone-shaped.
+    few = {"snrs_db": np.full(4, 6.5), "occupancy": 0.03, "span_s": 1.0}
+    short = [3.13e-3, 8.26e-3, 15.96e-3, 16.27e-3]
+    got = classify(_feat(short, [50e3] * 4, tone_shares=np.array([0.9, 0.5, 0.5, 0.9]), **few))
+    assert got.tech == "nbiot", got.reason
 
 
 def test_tone_shaped_bursts_on_the_gsm_grid_are_not_gsm() -> None:
