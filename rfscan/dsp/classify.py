@@ -308,23 +308,29 @@ def _near_multiple(
 
 
 def _nbiot_lengths(
-    dur: NDArray[np.float64], snr: NDArray[np.float64], tone_narrow: bool
+    dur: NDArray[np.float64], snr: NDArray[np.float64], tone_narrow: NDArray[np.bool_]
 ) -> NDArray[np.bool_]:
     """Per burst: whether its length is that of an NB-IoT transmission (a whole number of
-    ``NBIOT_UNITS_S``, or one of ``NBIOT_TONE_LENGTHS_S`` for a tone-narrow emitter), to
-    ``NBIOT_LENGTH_TOL_S`` when the burst is clearly over the noise and to ``max(0.1 ms, 2 %)`` when
-    weak (its edges under the noise)."""
+    ``NBIOT_UNITS_S``, or one of ``NBIOT_TONE_LENGTHS_S`` where ``tone_narrow``: a tone-narrow
+    burst), to ``NBIOT_LENGTH_TOL_S`` when the burst is clearly over the noise and to
+    ``max(0.1 ms, 2 %)`` when weak (its edges under the noise)."""
     tol = np.where(
         snr >= WEAK_SNR_DB, np.maximum(NBIOT_LENGTH_TOL_S, 0.005 * dur), np.maximum(0.1e-3, 0.02 * dur)
     )
-    if tone_narrow:
-        table = NBIOT_TONE_LENGTHS_S
-        i = np.clip(np.searchsorted(table, dur), 1, table.size - 1)
-        nearest = np.minimum(np.abs(dur - table[i - 1]), np.abs(dur - table[i]))
-        return np.asarray(nearest <= tol)
     ok = np.zeros(dur.size, bool)
-    for u in NBIOT_UNITS_S:  # a loop over three unit lengths
-        ok |= _near_multiple(dur, u, tol) & (dur >= u - tol)
+    tone = np.asarray(tone_narrow, bool)
+    if tone.any():
+        d, t = dur[tone], tol[tone]
+        table = NBIOT_TONE_LENGTHS_S
+        i = np.clip(np.searchsorted(table, d), 1, table.size - 1)
+        ok[tone] = np.minimum(np.abs(d - table[i - 1]), np.abs(d - table[i])) <= t
+    rest = ~tone
+    if rest.any():
+        d, t = dur[rest], tol[rest]
+        whole = np.zeros(d.size, bool)
+        for u in NBIOT_UNITS_S:  # a loop over three unit lengths
+            whole |= _near_multiple(d, u, t) & (d >= u - t)
+        ok[rest] = whole
     return ok
 
 
@@ -340,8 +346,7 @@ def _unit_length_chance(
     near = dur[:, None] + reach[:, None] * np.linspace(-1.0, 1.0, UNIT_CHANCE_POINTS)[None, :]
     near = np.maximum(near, 1e-6).ravel()
     s = np.repeat(snr, UNIT_CHANCE_POINTS)
-    tone = np.repeat(tone_narrow, UNIT_CHANCE_POINTS)
-    ok = np.where(tone, _nbiot_lengths(near, s, True), _nbiot_lengths(near, s, False))
+    ok = _nbiot_lengths(near, s, np.repeat(tone_narrow, UNIT_CHANCE_POINTS))
     return np.asarray(ok.reshape(dur.size, UNIT_CHANCE_POINTS).mean(axis=1), np.float64)
 
 
@@ -708,7 +713,17 @@ def classify(f: EmitterFeatures) -> Classification:
     # many pieces of a spur fading in and out at random lengths falls near a whole ms by chance), and
     # of UNIT_CHANCE_MIN_BURSTS or more shaped as a tone, more than chance gives.
     tone_b = tone_shaped | (med_bw <= CW_MAX_HZ)
-    units_ok = np.where(tone_b, _nbiot_lengths(dur, snr, True), _nbiot_lengths(dur, snr, False))
+    units_ok = _nbiot_lengths(dur, snr, tone_b)
+
+    def weak_lengths_ok() -> bool:
+        if n < 3:
+            return True
+        if float(np.mean(units_ok)) < 0.5:
+            return False
+        if repeated or n < UNIT_CHANCE_MIN_BURSTS or not (tone_like or med_bw <= CW_MAX_HZ):
+            return True
+        return _lengths_beyond_chance(units_ok, _unit_length_chance(dur, snr, tone_b))
+
     if (
         med_bw <= ONE_RB_MAX_HZ
         and med_dur >= 0.95e-3
@@ -717,18 +732,7 @@ def classify(f: EmitterFeatures) -> Classification:
                 weak
                 and (bool(_near_multiple(med_dur, 1e-3, max(0.1e-3, 0.02 * med_dur))) or unit_length)
                 and (repeated or long_unit)
-                and (
-                    n < 3
-                    or (
-                        float(np.mean(units_ok)) >= 0.5
-                        and (
-                            repeated
-                            or n < UNIT_CHANCE_MIN_BURSTS
-                            or not (tone_like or med_bw <= CW_MAX_HZ)
-                            or _lengths_beyond_chance(units_ok, _unit_length_chance(dur, snr, tone_b))
-                        )
-                    )
-                )
+                and weak_lengths_ok()
             )
             or (not weak and float(np.mean(units_ok)) >= NBIOT_LENGTH_SHARE)
         )

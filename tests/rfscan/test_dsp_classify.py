@@ -326,7 +326,7 @@ def test_weak_tone_shaped_bursts_must_last_unit_lengths_more_often_than_chance()
     spur = rng.uniform(1e-3, 50e-3, n)
     snr = np.full(n, 6.5)
     tone = np.arange(n) % 3 != 2
-    ok = np.where(tone, _nbiot_lengths(spur, snr, True), _nbiot_lengths(spur, snr, False))
+    ok = _nbiot_lengths(spur, snr, tone)
     assert float(ok.mean()) >= 0.5  # what the share rule alone took for NB-IoT
     assert float(_unit_length_chance(spur, snr, tone).mean()) >= 0.4  # and chance gives about as many
     weak = {"snrs_db": snr, "occupancy": 0.15, "span_s": 5.0}
