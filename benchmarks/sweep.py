@@ -111,7 +111,9 @@ def _pipelined_hops_s(src: Any, centres: list[float], n: int) -> list[float]:
 
 def _revisits(engine: Any) -> str:
     rows = engine.coverage()["bands"]
-    worst = max((r["revisit_s"] or 0.0) for r in rows)
+    if any(r["revisit_s"] is None for r in rows):  # a band seen once has no revisit yet
+        return f"revisit not measured over {len(rows)} bands (a band seen once; use --passes 2 or more)"
+    worst = max(r["revisit_s"] for r in rows)
     ok = all(r["revisit_ok"] for r in rows)
     verdict = "all <= 2 s" if ok else "NOT all <= 2 s"
     return f"worst band revisit {worst:.3f} s over {len(rows)} bands ({verdict})"
