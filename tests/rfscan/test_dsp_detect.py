@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ from dsp_signals import (
 
 from rfscan.dsp import DetectConfig, PipelineConfig, StftConfig, threshold_factor
 from rfscan.dsp.artefacts import iq_image_flags
-from rfscan.dsp.detect import Burst, occupied_span
+from rfscan.dsp.detect import DC_BRIDGE_MAX_DB, Burst, merge_simultaneous, occupied_span
 
 FRAME_S = 256 / FS
 BIN_HZ = FS / 256
@@ -257,6 +258,32 @@ def test_iq_images_need_a_stronger_mirror_overlapping_in_time() -> None:
     n_b = len(bursts)
     expected = set(range(n_b, n_b + len(images))) | {len(allb) - 1}
     assert flagged == expected
+
+
+@pytest.mark.parametrize(
+    ("far_side_db", "merged"), [(0.0, True), (-4.0, True), (-DC_BRIDGE_MAX_DB + 1.0, True), (-30.0, False)]
+)
+def test_pieces_are_bridged_across_the_dc_zone_only_at_one_density(far_side_db: float, merged: bool) -> None:
+    # Two simultaneous 2 ms pieces either side of the DC zone, 110 kHz apart (more than the 30 kHz that
+    # touching bands may be apart, less than that plus the zone).  At one density (a carrier cut by the
+    # zone) they are one burst; 30 dB apart (a strong signal and its skirt detected across the zone,
+    # quiet scene 990668) they stay two, and the strong one keeps its width.
+    def piece(offset_hz: float, bandwidth_hz: float, density_dbfs_hz: float) -> Burst:
+        power = density_dbfs_hz + 10.0 * np.log10(bandwidth_hz)
+        return replace(_burst(0.010, 2e-3, offset_hz, power), bandwidth_hz=bandwidth_hz)
+
+    near = piece(70e3, 34e3, -100.0)  # 53-87 kHz over the centre
+    far = piece(-90e3, 70e3, -100.0 + far_side_db)  # 125-55 kHz under it
+    dc_gap = 11 * BIN_HZ
+    out = merge_simultaneous([near, far], frame_s=FRAME_S, dc_gap_hz=dc_gap)
+    if merged:
+        assert len(out) == 1
+        assert out[0].bandwidth_hz == pytest.approx(212e3, rel=0.01)
+    else:
+        assert sorted(b.bandwidth_hz for b in out) == [34e3, 70e3]
+    # Without the zone in between (both pieces on one side) the same gap is too wide at any density.
+    apart = merge_simultaneous([near, piece(70e3 + 160e3, 70e3, -100.0)], frame_s=FRAME_S, dc_gap_hz=dc_gap)
+    assert len(apart) == 2
 
 
 @pytest.mark.parametrize("bin_offset", [0.0, 0.25, 0.5])

@@ -1386,7 +1386,8 @@ def test_a_strong_spur_keyed_beside_the_dc_zone_is_read_as_a_tone(tmp_path: Any)
     # Quiet benchmark scene 990668: a spur 40 dB over the noise in a bin, 62 kHz over the capture's
     # centre (7 bins: beside the DC zone), switched on and off for 0.3-8 ms.  The DC bins took the
     # mean of their neighbours' excess, so its skirt filled them: 14 of its pieces read 130 kHz wide
-    # with 0.59 of their energy in three bins, and were an NB-IoT uplink.
+    # with 0.59 of their energy in three bins, and were an NB-IoT uplink.  Then a few pieces still
+    # read 200-210 kHz: bridged across the DC zone to their own skirt, 30 dB weaker, on its far side.
     scene, a = _quiet_benchmark_scene(
         tmp_path, 990668, 1725.642e6, 5.0, -45.684331381735575,
         {"ppm": -25.814590542972333, "dc_offset": 0.012266014399142608,
@@ -1404,5 +1405,5 @@ def test_a_strong_spur_keyed_beside_the_dc_zone_is_read_as_a_tone(tmp_path: Any)
     strong = [b for b in near if b.snr_db > 20 and b.duration_s > 1e-3]
     assert len(strong) >= 100
     widths = np.array([b.bandwidth_hz for b in strong])
-    assert np.mean(widths <= 45e3) >= 0.98, np.sort(widths)[-20:]
+    assert widths.max() <= 45e3, np.sort(widths)[-20:]
     assert [(e.tech, e.reason) for e in a.emitters if e.tech in CELLULAR_TECHS] == []
